@@ -409,7 +409,13 @@ func detItems(label string, n int, span uint64) []reconcile.Item {
 
 // transcript runs reconciliation between a and b through the frame codec.
 func transcript(g GroupID, a, b []reconcile.Item, salt uint64, p reconcile.Params) (rounds [][]byte, haveA, haveB []reconcile.Item, err error) {
-	sets := [2]*reconcile.Set{reconcile.NewSet(a), reconcile.NewSet(b)}
+	return transcriptSets(g, reconcile.NewSet(a), reconcile.NewSet(b), salt, p)
+}
+
+// transcriptSets runs reconciliation between two sets through the frame
+// codec: every round is encoded, decoded and processed as a peer would.
+func transcriptSets(g GroupID, a, b *reconcile.Set, salt uint64, p reconcile.Params) (rounds [][]byte, haveA, haveB []reconcile.Item, err error) {
+	sets := [2]*reconcile.Set{a, b}
 	have := [2][]reconcile.Item{}
 	r := reconcile.Initiate(sets[0], salt, p)
 	for turn := 1; ; turn++ {

@@ -33,6 +33,8 @@
 //	messages  message id (32) → message value
 //	records   u16 len(peer) || peer || u8 kind || id (32) → record value
 //
+// bbolt iterates keys in byte order; for records that is not MemStore's
+// (peer, kind, id) order (the length comes first), so Load sorts records.
 // Every value starts with a one-byte format version. All integers are
 // big-endian; times are int64 UnixNano with math.MinInt64 for the zero time.
 //

@@ -59,8 +59,6 @@ func decodeTime(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// groupKey, messageKey: the 32-byte id.
-
 // recordKey encodes u16 len(peer) || peer || u8 kind || id.
 func recordKey(k sync.RecordKey) ([]byte, error) {
 	if len(k.Peer) > MaxPeerIDLen {

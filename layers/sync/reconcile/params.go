@@ -35,10 +35,10 @@ type Params struct {
 }
 
 // DefaultParams returns the specification's parameters: a 16-way split,
-// ID lists of up to 16 items, and rounds of at most 1024 ranges and 4096
+// ID lists of up to 16 items, and rounds of at most 8192 ranges and 16384
 // short ids.
 func DefaultParams() Params {
-	return Params{Branch: 16, IDListThreshold: 16, MaxRanges: 1024, MaxIDs: 4096}
+	return Params{Branch: 16, IDListThreshold: 16, MaxRanges: 8192, MaxIDs: 16384}
 }
 
 // Validate reports whether p is usable. The returned error wraps

@@ -17,7 +17,7 @@ func id(b ...byte) ID {
 	return x
 }
 
-// idAt returns an id of zeros with the given bytes at the end.
+// idTail returns an id of zeros with the given bytes at the end.
 func idTail(b ...byte) ID {
 	var x ID
 	copy(x[IDSize-len(b):], b)

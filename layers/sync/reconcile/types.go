@@ -112,6 +112,4 @@ var (
 	ErrMalformed = errors.New("reconcile: malformed round")
 	// ErrTooLarge: the round exceeds Params.MaxRanges or Params.MaxIDs.
 	ErrTooLarge = errors.New("reconcile: round exceeds limits")
-	// ErrSaltMismatch: a reply's salt differs from the session's.
-	ErrSaltMismatch = errors.New("reconcile: salt mismatch")
 )

@@ -1,0 +1,160 @@
+package sync
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/strata-lab/strata/layers/sync/reconcile"
+)
+
+func benchFrame() *Frame {
+	g := gid("bench")
+	f := &Frame{Acks: sortedIDs("ack", 16), Offers: sortedIDs("offer", 16)}
+	for i := range 16 {
+		f.Messages = append(f.Messages, Message{Group: g, Timestamp: uint64(1767225600000 + i), Body: detBytes(fmt.Sprint(i), 512), Parents: sortedIDs(fmt.Sprint("p", i), 2)})
+	}
+	return f
+}
+
+func BenchmarkEncodeFrame(b *testing.B) {
+	f := benchFrame()
+	enc, err := EncodeFrame(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(enc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := EncodeFrame(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeFrame(b *testing.B) {
+	enc, err := EncodeFrame(benchFrame())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(enc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := DecodeFrame(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMessageID(b *testing.B) {
+	for _, size := range []int{64, 1024, 16384} {
+		b.Run(fmt.Sprintf("body=%d", size), func(b *testing.B) {
+			m := Message{Group: gid("g"), Timestamp: 1, Body: detBytes("b", size), Parents: sortedIDs("p", 4)}
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.ID()
+			}
+		})
+	}
+}
+
+// BenchmarkEngineStep measures one message end to end between two engines
+// in memory: Send at a, Receive at b, the ack back at a. One op is one
+// message; msgs/s counts them.
+func BenchmarkEngineStep(b *testing.B) {
+	for _, mode := range []Mode{ModeBatch, ModeInteractive} {
+		b.Run("mode="+mode.String(), func(b *testing.B) {
+			n := newTestNet(b, func(c *Config) { c.AckDelay = 0 }, "a", "b")
+			g := gid("g")
+			n.link(mode, false, g)
+			body := detBytes("body", 256)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := n.engines["a"].Send(n.now, g, body, false); err != nil {
+					b.Fatal(err)
+				}
+				n.run(n.now.Add(time.Second))
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+// reconcileSets caches the benchmark sets per n: n items over 30 days of
+// millisecond timestamps with random 32-byte ids.
+var reconcileSets = map[int][]reconcile.Item{}
+
+func benchItems(n int) []reconcile.Item {
+	if items, ok := reconcileSets[n]; ok {
+		return items
+	}
+	r := rand.New(rand.NewPCG(uint64(n), 42))
+	items := make([]reconcile.Item, n)
+	const span = 30 * 24 * 3600 * 1000
+	for i := range items {
+		items[i].Timestamp = 1767225600000 + r.Uint64N(span)
+		for j := 0; j < IDSize; j += 8 {
+			v := r.Uint64()
+			for k := range 8 {
+				items[i].ID[j+k] = byte(v >> (8 * k))
+			}
+		}
+	}
+	reconcileSets[n] = items
+	return items
+}
+
+// BenchmarkReconcile runs a whole reconciliation between a set of n items
+// and the same set less d of them, through the wire codec, and reports the
+// bytes of every frame exchanged (both directions together) and the round
+// trips (messages / 2, rounded up).
+func BenchmarkReconcile(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000, 1000000} {
+		for _, d := range []int{0, 1, 10, 100, 1000} {
+			if d > n {
+				continue
+			}
+			b.Run(fmt.Sprintf("n=%d/d=%d", n, d), func(b *testing.B) {
+				items := benchItems(n)
+				a := reconcile.NewSet(items)
+				// B lacks d items spread evenly over the set.
+				skip := map[int]bool{}
+				for i := range d {
+					skip[(i*n)/max(d, 1)+n/(2*max(d, 1))] = true
+				}
+				var bi []reconcile.Item
+				for i, it := range items {
+					if !skip[i] {
+						bi = append(bi, it)
+					}
+				}
+				bs := reconcile.NewSet(bi)
+				p := reconcile.DefaultParams()
+				var bytes, msgs int
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					rounds, haveA, haveB, err := transcriptSets(gid("g"), a, bs, uint64(i), p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(haveA) != d || len(haveB) != 0 {
+						b.Fatalf("found %d and %d differences, want %d and 0", len(haveA), len(haveB), d)
+					}
+					bytes, msgs = 0, len(rounds)
+					for _, r := range rounds {
+						bytes += len(r)
+					}
+				}
+				b.ReportMetric(float64(bytes), "bytes")
+				b.ReportMetric(float64((msgs+1)/2), "roundtrips")
+				b.ReportMetric(float64(msgs), "messages")
+			})
+		}
+	}
+}
