@@ -26,8 +26,9 @@ type Engine struct {
 	peers   map[PeerID]*peerState
 	groups  map[GroupID]*groupState
 	msgs    map[ID]*msgState
-	records map[RecordKey]*Record
-	waiting map[ID][]ID // missing parent -> children waiting for it (causal)
+	records  schedule
+	buffered map[ID]*msgState // causal: stored, waiting for parents
+	waiting  map[ID][]ID      // missing parent -> children waiting for it (causal)
 	eph     recentSet
 
 	// dirty tracks what the current step changed, for the store batch.
@@ -164,7 +165,7 @@ func NewEngine(cfg Config, store Store, rng *rand.Rand, now time.Time) (*Engine,
 	e := &Engine{
 		cfg: cfg, store: store, rng: rng,
 		peers: map[PeerID]*peerState{}, groups: map[GroupID]*groupState{},
-		msgs: map[ID]*msgState{}, records: map[RecordKey]*Record{}, waiting: map[ID][]ID{},
+		msgs: map[ID]*msgState{}, records: newSchedule(cfg.TTL), buffered: map[ID]*msgState{}, waiting: map[ID][]ID{},
 		eph:       newRecentSet(cfg.EphemeralMemory),
 		dirtyMsgs: map[ID]bool{}, dirtyRecords: map[RecordKey]bool{}, dirtyGroups: map[GroupID]bool{},
 	}
@@ -193,6 +194,7 @@ func NewEngine(cfg Config, store Store, rng *rand.Rand, now time.Time) (*Engine,
 			g.heads[id] = true
 			continue
 		}
+		e.buffered[id] = ms
 		for _, p := range ms.m.Parents {
 			if pm := e.msgs[p]; pm == nil || !pm.delivered {
 				ms.missing++
@@ -208,8 +210,7 @@ func NewEngine(cfg Config, store Store, rng *rand.Rand, now time.Time) (*Engine,
 		}
 	}
 	for _, r := range snap.Records {
-		rc := r
-		e.records[r.RecordKey] = &rc
+		e.records.add(r)
 	}
 	e.recomputeNext()
 	return e, nil
@@ -235,6 +236,13 @@ func (e *Engine) AddPeer(now time.Time, id PeerID, pc PeerConfig) error {
 		return e.finish(now)
 	}
 	e.peers[id] = &peerState{id: id, cfg: pc, online: true, ackSet: map[ID]bool{}}
+	// Records restored from the store before the peer was added may have
+	// been parked: they are due again.
+	for _, r := range e.records.byPeer[id] {
+		if r.parked {
+			e.records.changed(r)
+		}
+	}
 	return e.finish(now)
 }
 
@@ -340,20 +348,20 @@ func (e *Engine) announce(now time.Time, p *peerState, g *groupState, id ID) {
 }
 
 func (e *Engine) putRecord(now time.Time, k RecordKey, group GroupID) {
-	if r := e.records[k]; r != nil {
+	if r := e.records.get(k); r != nil {
 		if r.Next.After(now) {
 			r.Next = now
+			e.records.changed(r)
 			e.dirtyRecords[k] = true
 		}
 		return
 	}
-	e.records[k] = &Record{RecordKey: k, Group: group, First: now, Next: now}
+	e.records.add(Record{RecordKey: k, Group: group, First: now, Next: now})
 	e.dirtyRecords[k] = true
 }
 
 func (e *Engine) delRecord(k RecordKey) {
-	if e.records[k] != nil {
-		delete(e.records, k)
+	if e.records.remove(k) {
 		e.dirtyRecords[k] = true
 	}
 }
@@ -462,6 +470,7 @@ func (e *Engine) receiveMessage(now time.Time, p *peerState, m *Message) {
 	}
 	ms := &msgState{m: *m, id: id, since: now}
 	e.storeMsg(g, ms)
+	e.buffered[id] = ms
 	// Ask the sender for parents we have never seen: it holds them.
 	for _, par := range m.Parents {
 		if e.msgs[par] == nil {
@@ -498,6 +507,7 @@ func (e *Engine) storeMsg(g *groupState, ms *msgState) {
 }
 
 func (e *Engine) markDelivered(g *groupState, ms *msgState) {
+	delete(e.buffered, ms.id)
 	ms.delivered = true
 	ms.since = time.Time{}
 	e.dirtyMsgs[ms.id] = true
@@ -580,12 +590,11 @@ func (e *Engine) PeerOnline(now time.Time, id PeerID) error {
 		return fmt.Errorf("%w: %q", ErrUnknownPeer, id)
 	}
 	p.online = true
-	for k, r := range e.records {
-		if k.Peer == id {
-			r.Backoff = 0
-			r.Next = now
-			e.dirtyRecords[k] = true
-		}
+	for k, r := range e.records.byPeer[id] {
+		r.Backoff = 0
+		r.Next = now
+		e.records.changed(r)
+		e.dirtyRecords[k] = true
 	}
 	if p.cfg.Reconcile {
 		e.startReconcile(now, p)
@@ -603,11 +612,28 @@ func (e *Engine) PeerOffline(now time.Time, id PeerID) error {
 	if p == nil {
 		return fmt.Errorf("%w: %q", ErrUnknownPeer, id)
 	}
+	e.setOffline(now, p)
+	return e.finish(now)
+}
+
+func (e *Engine) setOffline(now time.Time, p *peerState) {
 	p.online = false
 	for _, m := range p.eph {
-		e.events = append(e.events, Event{Kind: EventDropped, Time: now, Peer: id, Group: m.Group, ID: m.ID(), Reason: trace.ReasonEphemeralLost})
+		e.events = append(e.events, Event{Kind: EventDropped, Time: now, Peer: p.id, Group: m.Group, ID: m.ID(), Reason: trace.ReasonEphemeralLost})
 	}
 	p.eph, p.rounds = nil, nil
+}
+
+// AllPeersOffline tells the engine that the local node lost connectivity:
+// every peer is unreachable until PeerOnline. It is PeerOffline for every
+// peer in one step.
+func (e *Engine) AllPeersOffline(now time.Time) error {
+	if err := e.check(); err != nil {
+		return err
+	}
+	for _, id := range slices.Sorted(maps.Keys(e.peers)) {
+		e.setOffline(now, e.peers[id])
+	}
 	return e.finish(now)
 }
 
@@ -694,22 +720,17 @@ func (e *Engine) finish(now time.Time) error {
 
 func (e *Engine) runTimers(now time.Time) {
 	// Records: expire, or send if due and the peer is online.
-	keys := make([]RecordKey, 0, len(e.records))
-	for k, r := range e.records {
-		if !r.Next.After(now) || e.expired(r, now) {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, cmpRecordKey)
-	for _, k := range keys {
-		r := e.records[k]
-		if e.expired(r, now) {
+	for r := e.records.popDue(now); r != nil; r = e.records.popDue(now) {
+		k := r.RecordKey
+		if e.expired(&r.Record, now) {
+			e.records.reschedule(r)
 			e.delRecord(k)
 			e.events = append(e.events, Event{Kind: EventExpired, Time: now, Peer: k.Peer, Group: r.Group, ID: k.ID, Record: k.Kind, Reason: trace.ReasonExpired})
 			continue
 		}
 		p := e.peers[k.Peer]
 		if p == nil || !p.online {
+			e.records.park(r)
 			continue
 		}
 		switch k.Kind {
@@ -720,6 +741,7 @@ func (e *Engine) runTimers(now time.Time) {
 		case RecordMessage:
 			ms := e.msgs[k.ID]
 			if ms == nil {
+				e.records.reschedule(r)
 				e.delRecord(k)
 				continue
 			}
@@ -728,13 +750,14 @@ func (e *Engine) runTimers(now time.Time) {
 		r.Attempts++
 		r.Next = now.Add(e.interval(p, r.Backoff))
 		r.Backoff++
+		e.records.reschedule(r)
 		e.dirtyRecords[k] = true
 	}
 	// Causal timeouts: deliver what waited too long, naming lost parents.
 	if e.cfg.Delivery == DeliveryCausal {
 		var late []*msgState
-		for _, ms := range e.msgs {
-			if !ms.delivered && !ms.since.IsZero() && !ms.since.Add(e.cfg.CausalTimeout).After(now) {
+		for _, ms := range e.buffered {
+			if !ms.since.Add(e.cfg.CausalTimeout).After(now) {
 				late = append(late, ms)
 			}
 		}
@@ -796,8 +819,8 @@ func (e *Engine) commit() error {
 		b.Messages = append(b.Messages, StoredMessage{Message: ms.m, Delivered: ms.delivered, Since: ms.since})
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(e.dirtyRecords), cmpRecordKey) {
-		if r := e.records[k]; r != nil {
-			b.Records = append(b.Records, *r)
+		if r := e.records.get(k); r != nil {
+			b.Records = append(b.Records, r.Record)
 		} else {
 			b.DelRecords = append(b.DelRecords, k)
 		}
@@ -821,13 +844,8 @@ func (e *Engine) recomputeNext() {
 			next = t
 		}
 	}
-	for _, r := range e.records {
-		if p := e.peers[r.Peer]; p != nil && p.online {
-			consider(r.Next)
-		}
-		if e.cfg.TTL > 0 {
-			consider(r.First.Add(e.cfg.TTL))
-		}
+	if t, ok := e.records.next(); ok {
+		consider(t)
 	}
 	for _, p := range e.peers {
 		if len(p.acks) > 0 && p.online {
@@ -837,12 +855,8 @@ func (e *Engine) recomputeNext() {
 			consider(p.nextReconcile)
 		}
 	}
-	if e.cfg.Delivery == DeliveryCausal {
-		for _, ms := range e.msgs {
-			if !ms.delivered && !ms.since.IsZero() {
-				consider(ms.since.Add(e.cfg.CausalTimeout))
-			}
-		}
+	for _, ms := range e.buffered {
+		consider(ms.since.Add(e.cfg.CausalTimeout))
 	}
 	e.next = next
 }
@@ -865,8 +879,8 @@ func (e *Engine) StateDigest() [32]byte {
 			h.Write([]byte{0})
 		}
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(e.records), cmpRecordKey) {
-		r := e.records[k]
+	for _, k := range slices.SortedFunc(maps.Keys(e.records.byKey), cmpRecordKey) {
+		r := e.records.get(k)
 		h.Write([]byte(k.Peer))
 		h.Write([]byte{byte(k.Kind)})
 		h.Write(k.ID[:])

@@ -21,8 +21,8 @@ func TestBatchDeliveryAndAck(t *testing.T) {
 	if got := n.delivered("b"); !slices.Equal(got, []ID{id}) {
 		t.Fatalf("b delivered %v, want %v", got, id)
 	}
-	if len(n.engines["a"].records) != 0 {
-		t.Fatalf("a still has records after the ack: %v", n.engines["a"].records)
+	if n.engines["a"].records.len() != 0 {
+		t.Fatalf("a still has %d records after the ack", n.engines["a"].records.len())
 	}
 	if _, ok := n.engines["a"].NextDeadline(); ok {
 		t.Fatal("a has a deadline with nothing to do")
@@ -98,8 +98,8 @@ func TestRetransmissionBackoffAndReset(t *testing.T) {
 	if len(sends) != 1 || sends[0] != at {
 		t.Fatalf("after reconnect sent at %v, want once at %v", sends, at)
 	}
-	if r := n.engines["a"].records; len(r) != 0 {
-		t.Fatalf("records left: %v", r)
+	if r := n.engines["a"].records; r.len() != 0 {
+		t.Fatalf("%d records left", r.len())
 	}
 }
 
@@ -120,7 +120,7 @@ func TestExpiry(t *testing.T) {
 	if len(exp) != 1 || exp[0].ID != id || exp[0].Peer != "b" || exp[0].Reason != trace.ReasonExpired {
 		t.Fatalf("expired events %+v", exp)
 	}
-	if len(n.engines["a"].records) != 0 {
+	if n.engines["a"].records.len() != 0 {
 		t.Fatal("expired record kept")
 	}
 }
@@ -137,7 +137,7 @@ func TestEphemeral(t *testing.T) {
 	}
 	for _, p := range []PeerID{"a", "b"} {
 		e := n.engines[p]
-		if len(e.msgs) != 0 || len(e.records) != 0 {
+		if len(e.msgs) != 0 || e.records.len() != 0 {
 			t.Fatalf("%s stored an ephemeral message or record", p)
 		}
 		for _, pe := range e.peers {
