@@ -139,7 +139,7 @@ func BenchmarkReconcile(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; b.Loop(); i++ {
-					rounds, haveA, haveB, err := transcriptSets(gid("g"), a, bs, uint64(i), p)
+					rounds, haveA, haveB, err := Transcript(gid("g"), a, bs, uint64(i), p)
 					if err != nil {
 						b.Fatal(err)
 					}

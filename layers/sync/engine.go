@@ -23,13 +23,14 @@ type Engine struct {
 	store Store
 	rng   *rand.Rand
 
-	peers   map[PeerID]*peerState
-	groups  map[GroupID]*groupState
-	msgs    map[ID]*msgState
-	records  schedule
-	buffered map[ID]*msgState // causal: stored, waiting for parents
-	waiting  map[ID][]ID      // missing parent -> children waiting for it (causal)
-	eph     recentSet
+	peers     map[PeerID]*peerState
+	peerOrder []PeerID // the keys of peers, sorted
+	groups    map[GroupID]*groupState
+	msgs      map[ID]*msgState
+	records   schedule
+	buffered  map[ID]*msgState // causal: stored, waiting for parents
+	waiting   map[ID][]ID      // missing parent -> children waiting for it (causal)
+	eph       recentSet
 
 	// dirty tracks what the current step changed, for the store batch.
 	dirtyMsgs    map[ID]bool
@@ -236,6 +237,8 @@ func (e *Engine) AddPeer(now time.Time, id PeerID, pc PeerConfig) error {
 		return e.finish(now)
 	}
 	e.peers[id] = &peerState{id: id, cfg: pc, online: true, ackSet: map[ID]bool{}}
+	i, _ := slices.BinarySearch(e.peerOrder, id)
+	e.peerOrder = slices.Insert(e.peerOrder, i, id)
 	// Records restored from the store before the peer was added may have
 	// been parked: they are due again.
 	for _, r := range e.records.byPeer[id] {
@@ -465,7 +468,7 @@ func (e *Engine) receiveMessage(now time.Time, p *peerState, m *Message) {
 		e.events = append(e.events, Event{Kind: EventDropped, Time: now, Peer: p.id, Group: m.Group, ID: id, Reason: trace.ReasonDuplicate})
 		return
 	}
-	for _, other := range slices.Sorted(maps.Keys(e.peers)) {
+	for _, other := range e.peerOrder {
 		e.delRecord(RecordKey{Peer: other, Kind: RecordRequest, ID: id})
 	}
 	ms := &msgState{m: *m, id: id, since: now}
@@ -561,6 +564,8 @@ func (e *Engine) receiveRound(now time.Time, p *peerState, gr *GroupRound) {
 		return
 	}
 	for _, it := range have {
+		// The peer lacks it: send the message itself, not an offer.
+		e.delRecord(RecordKey{Peer: p.id, Kind: RecordOffer, ID: it.ID})
 		e.putRecord(now, RecordKey{Peer: p.id, Kind: RecordMessage, ID: it.ID}, g.id)
 	}
 	if !out.Done() {
@@ -596,7 +601,8 @@ func (e *Engine) PeerOnline(now time.Time, id PeerID) error {
 		e.records.changed(r)
 		e.dirtyRecords[k] = true
 	}
-	if p.cfg.Reconcile {
+	// One side starts: the one whose id sorts first (the other answers).
+	if p.cfg.Reconcile && e.cfg.Self < id {
 		e.startReconcile(now, p)
 	}
 	return e.finish(now)
@@ -631,7 +637,7 @@ func (e *Engine) AllPeersOffline(now time.Time) error {
 	if err := e.check(); err != nil {
 		return err
 	}
-	for _, id := range slices.Sorted(maps.Keys(e.peers)) {
+	for _, id := range e.peerOrder {
 		e.setOffline(now, e.peers[id])
 	}
 	return e.finish(now)
@@ -778,7 +784,7 @@ func (e *Engine) runTimers(now time.Time) {
 	}
 	// Periodic reconciliation.
 	if e.cfg.ReconcileInterval > 0 {
-		for _, pid := range slices.Sorted(maps.Keys(e.peers)) {
+		for _, pid := range e.peerOrder {
 			p := e.peers[pid]
 			if p.cfg.Reconcile && p.online && !p.nextReconcile.After(now) {
 				e.startReconcile(now, p)
@@ -889,7 +895,7 @@ func (e *Engine) StateDigest() [32]byte {
 		t(r.First)
 		t(r.Next)
 	}
-	for _, pid := range slices.Sorted(maps.Keys(e.peers)) {
+	for _, pid := range e.peerOrder {
 		p := e.peers[pid]
 		h.Write([]byte(pid))
 		u(uint64(len(p.acks)))
@@ -916,25 +922,24 @@ func (e *Engine) StateDigest() [32]byte {
 	return d
 }
 
-// recentSet remembers the last n ids added.
+// recentSet remembers the last n ids added. It grows as ids arrive.
 type recentSet struct {
+	n    int
 	ring []ID
 	set  map[ID]bool
 	pos  int
 }
 
-func newRecentSet(n int) recentSet {
-	return recentSet{ring: make([]ID, 0, n), set: make(map[ID]bool, n)}
-}
+func newRecentSet(n int) recentSet { return recentSet{n: n, set: map[ID]bool{}} }
 
 func (s *recentSet) has(id ID) bool { return s.set[id] }
 func (s *recentSet) len() int       { return len(s.set) }
 
 func (s *recentSet) add(id ID) {
-	if cap(s.ring) == 0 || s.set[id] {
+	if s.n == 0 || s.set[id] {
 		return
 	}
-	if len(s.ring) < cap(s.ring) {
+	if len(s.ring) < s.n {
 		s.ring = append(s.ring, id)
 	} else {
 		delete(s.set, s.ring[s.pos])

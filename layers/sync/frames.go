@@ -2,7 +2,6 @@ package sync
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -117,7 +116,7 @@ func (fb *frameBuilder) round(gr GroupRound) {
 // buildFrames turns what each online peer is due into frames. Acks ride on
 // any frame that leaves for the peer; alone, they leave once due.
 func (e *Engine) buildFrames(now time.Time) error {
-	for _, pid := range slices.Sorted(maps.Keys(e.peers)) {
+	for _, pid := range e.peerOrder {
 		p := e.peers[pid]
 		if !p.online {
 			p.send = pendingFrame{}

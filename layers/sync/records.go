@@ -39,7 +39,7 @@ func newSchedule(ttl time.Duration) schedule {
 }
 
 func (s *schedule) get(k RecordKey) *recEntry { return s.byKey[k] }
-func (s *schedule) len() int                   { return len(s.byKey) }
+func (s *schedule) len() int                  { return len(s.byKey) }
 
 func (s *schedule) add(r Record) *recEntry {
 	e := &recEntry{Record: r, idx: -1}

@@ -409,12 +409,15 @@ func detItems(label string, n int, span uint64) []reconcile.Item {
 
 // transcript runs reconciliation between a and b through the frame codec.
 func transcript(g GroupID, a, b []reconcile.Item, salt uint64, p reconcile.Params) (rounds [][]byte, haveA, haveB []reconcile.Item, err error) {
-	return transcriptSets(g, reconcile.NewSet(a), reconcile.NewSet(b), salt, p)
+	return Transcript(g, reconcile.NewSet(a), reconcile.NewSet(b), salt, p)
 }
 
-// transcriptSets runs reconciliation between two sets through the frame
-// codec: every round is encoded, decoded and processed as a peer would.
-func transcriptSets(g GroupID, a, b *reconcile.Set, salt uint64, p reconcile.Params) (rounds [][]byte, haveA, haveB []reconcile.Item, err error) {
+// Transcript runs a whole reconciliation of group g between sets a (the
+// initiator) and b through the frame codec: every round is encoded, decoded
+// and processed as a peer would. It returns the frames exchanged, in order,
+// and what each side found the other lacks. Benchmarks, vectors and
+// studies use it to measure the protocol as it crosses the wire.
+func Transcript(g GroupID, a, b *reconcile.Set, salt uint64, p reconcile.Params) (rounds [][]byte, haveA, haveB []reconcile.Item, err error) {
 	sets := [2]*reconcile.Set{a, b}
 	have := [2][]reconcile.Item{}
 	r := reconcile.Initiate(sets[0], salt, p)
