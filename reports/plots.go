@@ -151,10 +151,41 @@ func drawPlot(r *result.Result, p result.Plot) (svg []byte, notes []string, err 
 // could reach zero.
 func logAxis(a *plot.Axis) {
 	a.Scale = plot.LogScale{}
-	a.Tick.Marker = plot.LogTicks{Prec: -1}
+	a.Tick.Marker = logTicker{}
 	if a.Min == a.Max {
 		a.Min, a.Max = a.Min/2, a.Max*2
 	}
+}
+
+// logTicker labels powers of ten, and, when fewer than two of them fall in
+// the range (a range under two decades would show no label at all), the
+// values 1, 2 and 5 times a power of ten.
+type logTicker struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicker) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.LogTicks{Prec: -1}.Ticks(min, max)
+	labelled := 0
+	for _, t := range ticks {
+		if t.Label != "" && t.Value >= min && t.Value <= max {
+			labelled++
+		}
+	}
+	if labelled >= 2 {
+		return ticks
+	}
+	var out []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			if v := m * math.Pow(10, e); v >= min && v <= max {
+				out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+			}
+		}
+	}
+	if len(out) < 2 {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	return out
 }
 
 // legendName shortens a series name that would make the legend wider than

@@ -51,6 +51,12 @@ type Config struct {
 	Delivery Delivery
 	// BackoffCap caps the retransmission interval.
 	BackoffCap time.Duration
+	// LinearBackoff, when positive, replaces the exponential backoff by a
+	// linear one: the interval after the (b+1)-th transmission is
+	// LinearBackoff·(b+1), capped at BackoffCap. It exists to reproduce the
+	// MVDS implementation (next epoch = epoch + 2·count, 1 s epochs) and is
+	// not recommended.
+	LinearBackoff time.Duration
 	// MaxAttempts ends a record after this many transmissions (0: no limit).
 	MaxAttempts int
 	// TTL ends a record this long after it was created (0: no limit).
@@ -114,6 +120,8 @@ func (c *Config) Validate() error {
 		return bad("Delivery is %d, must be DeliveryCausal or DeliveryEventual", c.Delivery)
 	case c.BackoffCap <= 0:
 		return bad("BackoffCap is %v, must be positive", c.BackoffCap)
+	case c.LinearBackoff < 0:
+		return bad("LinearBackoff is %v, must be ≥ 0", c.LinearBackoff)
 	case c.MaxAttempts < 0:
 		return bad("MaxAttempts is %d, must be ≥ 0", c.MaxAttempts)
 	case c.TTL < 0:

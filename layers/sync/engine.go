@@ -804,6 +804,12 @@ func (e *Engine) expired(r *Record, now time.Time) bool {
 // transmission: min(BackoffCap, (2·Latency + AckDelay)·2^backoff), where
 // 2·Latency + AckDelay is the longest an ack takes on a working link.
 func (e *Engine) interval(p *peerState, backoff int) time.Duration {
+	if step := e.cfg.LinearBackoff; step > 0 {
+		if backoff >= int(e.cfg.BackoffCap/step) {
+			return e.cfg.BackoffCap
+		}
+		return step * time.Duration(backoff+1)
+	}
 	base := 2 * p.cfg.Latency
 	if e.cfg.PiggybackAcks {
 		base += e.cfg.AckDelay

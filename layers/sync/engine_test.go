@@ -330,3 +330,26 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestLinearBackoff(t *testing.T) {
+	n := newTestNet(t, func(c *Config) { c.LinearBackoff = 2 * time.Second; c.BackoffCap = 7 * time.Second }, "a", "b")
+	g := gid("g")
+	n.link(ModeBatch, false, g)
+	var sends []time.Duration
+	n.lose = func(from, to PeerID, b []byte) bool {
+		if from == "a" {
+			sends = append(sends, n.now.Sub(t0))
+		}
+		return true
+	}
+	_, err := n.engines["a"].Send(n.now, g, []byte("x"), false)
+	n.must(err)
+	n.run(t0.Add(30 * time.Second))
+	want := []time.Duration{0, 2, 6, 12, 19, 26} // intervals 2s, 4s, 6s, then the 7s cap
+	for i := range want {
+		want[i] *= time.Second
+	}
+	if !slices.Equal(sends, want) {
+		t.Fatalf("send times %v, want %v", sends, want)
+	}
+}

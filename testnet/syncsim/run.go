@@ -16,15 +16,25 @@ import (
 type Mode string
 
 // The modes. Ours use the transport's connectivity hints (SPEC.md,
-// Requires); the MVDS profile is the engine configured as MVDS specifies
-// it: interactive, per-message offers, no reconciliation, acks in frames
-// of their own, and no notion of connectivity (it retransmits blindly).
+// Requires). The MVDS profiles are the same engine configured as MVDS:
+// interactive, per-message offers, no reconciliation, acks in frames of
+// their own, and no notion of connectivity (it retransmits blindly). "mvds"
+// follows the MVDS specification (exponential backoff to an upper bound);
+// "mvds-impl" follows the vacp2p/mvds implementation that Vac's 2019
+// measurements used (next epoch = epoch + 2·count with 1 s epochs: linear,
+// uncapped).
 const (
 	ModeBatch       Mode = "batch"
 	ModeInteractive Mode = "interactive"
 	ModeReconcile   Mode = "interactive+reconcile"
 	ModeMVDS        Mode = "mvds"
+	ModeMVDSImpl    Mode = "mvds-impl"
 )
+
+// MVDSModes are the profiles of the published design.
+var MVDSModes = []Mode{ModeMVDS, ModeMVDSImpl}
+
+func (m Mode) mvds() bool { return m == ModeMVDS || m == ModeMVDSImpl }
 
 // OurModes are the modes of Strata's design.
 var OurModes = []Mode{ModeBatch, ModeInteractive, ModeReconcile}
@@ -82,7 +92,7 @@ func (p *Params) validate() error {
 		return fmt.Errorf("%w: Nodes is %d, need at least 2", ErrParams, p.Nodes)
 	case p.Groups < 1:
 		return fmt.Errorf("%w: Groups is %d, need at least 1", ErrParams, p.Groups)
-	case p.Mode != ModeBatch && p.Mode != ModeInteractive && p.Mode != ModeReconcile && p.Mode != ModeMVDS:
+	case p.Mode != ModeBatch && p.Mode != ModeInteractive && p.Mode != ModeReconcile && !p.Mode.mvds():
 		return fmt.Errorf("%w: Mode %q", ErrParams, p.Mode)
 	case p.MsgInterval <= 0 || p.Write <= 0 || p.Drain < 0:
 		return fmt.Errorf("%w: MsgInterval, Write must be positive and Drain ≥ 0", ErrParams)
@@ -213,6 +223,10 @@ func (r *runner) newNode(i int) (*node, error) {
 	case ModeMVDS:
 		pc.Mode = sync.ModeInteractive
 		cfg.PiggybackAcks = false
+	case ModeMVDSImpl:
+		pc.Mode = sync.ModeInteractive
+		cfg.PiggybackAcks = false
+		cfg.LinearBackoff, cfg.BackoffCap = 2*time.Second, 7*24*time.Hour
 	}
 	r.backoffCap = cfg.BackoffCap
 	t0 := r.s.Now()
@@ -237,7 +251,7 @@ func (r *runner) newNode(i int) (*node, error) {
 	}
 	eng.Outbox()
 	eng.Events()
-	return &node{r: r, idx: i, name: name, eng: eng, group: gid, presence: p.Mode != ModeMVDS}, nil
+	return &node{r: r, idx: i, name: name, eng: eng, group: gid, presence: !p.Mode.mvds()}, nil
 }
 
 func (r *runner) frame(o sync.Outgoing) {

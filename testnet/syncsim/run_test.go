@@ -13,7 +13,7 @@ func quickParams(m Mode, uptime float64, nodes int) Params {
 }
 
 func TestRunDeliversEverything(t *testing.T) {
-	for _, m := range []Mode{ModeBatch, ModeInteractive, ModeReconcile, ModeMVDS} {
+	for _, m := range append(append([]Mode{}, OurModes...), MVDSModes...) {
 		t.Run(string(m), func(t *testing.T) {
 			o, err := Run(quickParams(m, 0.5, 3))
 			if err != nil {

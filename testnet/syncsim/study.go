@@ -90,7 +90,7 @@ func fmtUptime(u float64) string { return strconv.FormatFloat(u, 'f', -1, 64) }
 func ChurnStudy(ctx context.Context, opts StudyOptions) (*result.Result, error) {
 	started := time.Now()
 	uptimes, groups, write := churnGrid(opts.Quick)
-	modes := append(append([]Mode{}, OurModes...), ModeMVDS)
+	modes := append(append([]Mode{}, OurModes...), MVDSModes...)
 	var ps []Params
 	for _, g := range groups {
 		for _, u := range uptimes {
@@ -142,7 +142,7 @@ func ChurnStudy(ctx context.Context, opts StudyOptions) (*result.Result, error) 
 	best, bestMode := 0.0, Mode("")
 	for _, o := range outs {
 		p := o.Params
-		if p.Uptime == 0.1 && p.Nodes == 2 && p.Mode != ModeMVDS && o.PayloadDelivered > 0 {
+		if p.Uptime == 0.1 && p.Nodes == 2 && !p.Mode.mvds() && o.PayloadDelivered > 0 {
 			if v := ratio(o.WireBytes, o.PayloadDelivered); bestMode == "" || v < best {
 				best, bestMode = v, p.Mode
 			}
@@ -164,7 +164,7 @@ func ChurnStudy(ctx context.Context, opts StudyOptions) (*result.Result, error) 
 		lb := map[string]string{"mode": string(m)}
 		r.Goals = append(r.Goals, result.Goal{Metric: "duplicates_total", Labels: lb, Op: result.OpLE, Target: 0,
 			Anchor: "exactly-once delivery (SPEC.md, Provides)"})
-		if m == ModeMVDS {
+		if m.mvds() {
 			continue
 		}
 		r.Goals = append(r.Goals,
