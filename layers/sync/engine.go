@@ -53,9 +53,8 @@ type peerState struct {
 	eph    []Message
 	rounds []GroupRound
 	// send holds what is due for this step.
-	send           pendingFrame
-	nextReconcile  time.Time
-	reconcileTimer bool
+	send          pendingFrame
+	nextReconcile time.Time
 }
 
 type pendingFrame struct {

@@ -127,9 +127,7 @@ func FuzzMessageID(f *testing.F) {
 		if eph {
 			ps = nil
 		}
-		for _, p := range ps {
-			m.Parents = append(m.Parents, p)
-		}
+		m.Parents = append(m.Parents, ps...)
 		if got, want := m.ID(), specID(m.Group, ts, body, ps, eph); got != want {
 			t.Fatalf("ID %x, SPEC gives %x", got, want)
 		}

@@ -150,13 +150,3 @@ func (n *testNet) delivered(id PeerID) []ID {
 	}
 	return out
 }
-
-func (n *testNet) count(id PeerID, k EventKind) int {
-	c := 0
-	for _, ev := range n.events[id] {
-		if ev.Kind == k {
-			c++
-		}
-	}
-	return c
-}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/strata-lab/strata/layers/sync"
 )
@@ -92,9 +93,9 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
 	if err != nil {
 		switch {
-		case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum):
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum):
 			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
-		case errors.Is(err, bolt.ErrVersionMismatch):
+		case errors.Is(err, berrors.ErrVersionMismatch):
 			err = fmt.Errorf("%w: %w", ErrSchema, err)
 		}
 		return nil, storeErr("open "+path, err)

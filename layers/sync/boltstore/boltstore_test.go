@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/strata-lab/strata/layers/sync"
 	"github.com/strata-lab/strata/layers/sync/boltstore"
@@ -489,8 +490,8 @@ func TestLocked(t *testing.T) {
 	s := open(t, path)
 	defer s.Close()
 	_, err := boltstore.Open(path, boltstore.Options{Timeout: 50 * time.Millisecond})
-	if !errors.Is(err, bolt.ErrTimeout) || !errors.Is(err, sync.ErrStore) {
-		t.Fatalf("second Open: %v, want bolt.ErrTimeout and sync.ErrStore", err)
+	if !errors.Is(err, berrors.ErrTimeout) || !errors.Is(err, sync.ErrStore) {
+		t.Fatalf("second Open: %v, want berrors.ErrTimeout and sync.ErrStore", err)
 	}
 	if _, err := boltstore.Open(path, boltstore.Options{Timeout: -1}); !errors.Is(err, sync.ErrStore) {
 		t.Fatalf("negative timeout: %v", err)
