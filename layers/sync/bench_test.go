@@ -120,6 +120,9 @@ func BenchmarkReconcile(b *testing.B) {
 				continue
 			}
 			b.Run(fmt.Sprintf("n=%d/d=%d", n, d), func(b *testing.B) {
+				if n > 100000 && testing.Short() {
+					b.Skip("n > 100000 is skipped with -short")
+				}
 				items := benchItems(n)
 				a := reconcile.NewSet(items)
 				// B lacks d items spread evenly over the set.

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -393,7 +392,6 @@ func dumpRound(r Round) string {
 type syncResult struct {
 	haveA, haveB []Item
 	msgs         int // rounds sent
-	bytes        int // estimated wire bytes (see wireSize)
 	rounds       []Round
 }
 
@@ -413,7 +411,6 @@ func runSync(t testing.TB, a, b *Set, salt uint64, p Params, maxMsgs int) syncRe
 			t.Fatalf("round %d: salt %d", res.msgs, r.Salt)
 		}
 		res.msgs++
-		res.bytes += wireSize(r)
 		res.rounds = append(res.rounds, r)
 		if res.msgs > maxMsgs {
 			t.Fatalf("no convergence after %d rounds", maxMsgs)
@@ -428,43 +425,6 @@ func runSync(t testing.TB, a, b *Set, salt uint64, p Params, maxMsgs int) syncRe
 		}
 		r = out
 	}
-}
-
-// wireSize estimates the size of r in the layers/sync protobuf encoding
-// (message Reconcile without its group id): packed varint deltas of bound
-// timestamps, packed prefix lengths, concatenated prefixes, packed modes,
-// concatenated fingerprints, packed id counts, concatenated short ids.
-func wireSize(r Round) int {
-	field := func(payload int) int {
-		if payload == 0 {
-			return 0
-		}
-		return 1 + uvarintLen(uint64(payload)) + payload
-	}
-	var ts, plen, pre, modes, fps, counts, ids int
-	var prev uint64
-	for i, rg := range r.Ranges {
-		if i < len(r.Ranges)-1 {
-			ts += uvarintLen(rg.Upper.Timestamp - prev)
-			prev = rg.Upper.Timestamp
-			plen++
-			pre += len(rg.Upper.Prefix)
-		}
-		modes++
-		switch rg.Mode {
-		case ModeFingerprint:
-			fps += FingerprintSize
-		case ModeIDList, ModeNeed:
-			counts += uvarintLen(uint64(len(rg.IDs)))
-			ids += ShortIDSize * len(rg.IDs)
-		}
-	}
-	return 9 + field(ts) + field(plen) + field(pre) + field(modes) + field(fps) + field(counts) + field(ids)
-}
-
-func uvarintLen(x uint64) int {
-	var buf [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(buf[:], x)
 }
 
 // sameItems reports whether got, as a set, equals want.
@@ -508,7 +468,7 @@ func TestConvergence(t *testing.T) {
 					if n == 100000 && d == 1 && res.msgs > 6 {
 						t.Errorf("%d messages, want at most 6", res.msgs)
 					}
-					t.Logf("%d messages, ~%d bytes", res.msgs, res.bytes)
+					t.Logf("%d messages", res.msgs)
 				})
 			}
 		}
@@ -553,7 +513,7 @@ func TestConvergenceLongPrefixes(t *testing.T) {
 		if maxPrefix != IDSize {
 			t.Errorf("%+v: longest prefix %d, want %d", p, maxPrefix, IDSize)
 		}
-		t.Logf("%+v: %d messages, ~%d bytes", p, res.msgs, res.bytes)
+		t.Logf("%+v: %d messages", p, res.msgs)
 	}
 }
 
@@ -578,8 +538,8 @@ func TestConvergenceTinyLimits(t *testing.T) {
 						cut++
 					}
 				}
-				t.Logf("%d messages (%d at the range budget), ~%d bytes, have %d+%d (with repeats)",
-					res.msgs, cut, res.bytes, len(res.haveA), len(res.haveB))
+				t.Logf("%d messages (%d at the range budget), have %d+%d (with repeats)",
+					res.msgs, cut, len(res.haveA), len(res.haveB))
 			})
 		}
 	}
@@ -633,23 +593,6 @@ func BenchmarkProcessN(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
-		})
-	}
-}
-
-func BenchmarkSync(b *testing.B) {
-	p := DefaultParams()
-	for _, n := range []int{10000, 100000} {
-		b.Run(fmt.Sprintf("n=%d/d=1", n), func(b *testing.B) {
-			x, y, _, _ := diffSets(uint64(n), n, 1, 0, uint64(n))
-			var res syncResult
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				res = runSync(b, x, y, 1, p, 40)
-			}
-			b.ReportMetric(float64(res.msgs), "msgs/op")
-			b.ReportMetric(float64(res.bytes), "wirebytes/op")
 		})
 	}
 }
