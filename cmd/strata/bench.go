@@ -118,4 +118,3 @@ func quickFlag(q bool) string {
 	}
 	return ""
 }
-
