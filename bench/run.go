@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strata-lab/strata/internal/gocmd"
 	"io"
 	"os"
 	"os/exec"
@@ -76,21 +77,21 @@ func Run(ctx context.Context, d layers.Descriptor, opts Options) (*Suite, error)
 	cmd := exec.CommandContext(ctx, opts.GoCmd, args...)
 	cmd.Dir = opts.ModuleRoot
 	cmd.WaitDelay = waitDelay
-	killGroup(cmd)
+	gocmd.KillGroup(cmd)
 
 	var stdout bytes.Buffer
-	out := tail{n: tailLines}
+	out := gocmd.Tail{N: tailLines}
 	var mu sync.Mutex // stdout and stderr are copied by two goroutines
 	progress := func(line string) {
 		mu.Lock()
 		defer mu.Unlock()
-		out.add(line)
+		out.Add(line)
 		if opts.Progress != nil && strings.TrimSpace(line) != "" {
 			fmt.Fprintf(opts.Progress, "bench %s: %s\n", d.Name, line)
 		}
 	}
-	stdoutLines := &lineWriter{fn: progress}
-	stderrLines := &lineWriter{fn: progress}
+	stdoutLines := &gocmd.LineWriter{Fn: progress}
+	stderrLines := &gocmd.LineWriter{Fn: progress}
 	cmd.Stdout = io.MultiWriter(&stdout, stdoutLines)
 	cmd.Stderr = stderrLines
 

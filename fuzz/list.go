@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/strata-lab/strata/internal/gocmd"
 	"io"
 	"os/exec"
 	"path"
@@ -145,14 +146,14 @@ func goOutput(ctx context.Context, root string, args ...string) ([]byte, error) 
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	cmd.WaitDelay = waitDelay
-	killGroup(cmd)
+	gocmd.KillGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("fuzz: go %s: %w", strings.Join(args, " "), ctx.Err())
 		}
-		t := tail{n: tailLines}
+		t := gocmd.Tail{N: tailLines}
 		for _, b := range [][]byte{stdout.Bytes(), stderr.Bytes()} {
 			for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
 				// Show the text of go test -json events.
@@ -163,7 +164,7 @@ func goOutput(ctx context.Context, root string, args ...string) ([]byte, error) 
 					}
 					l = strings.TrimRight(*ev.Output, "\n")
 				}
-				t.add(l)
+				t.Add(l)
 			}
 		}
 		return nil, fmt.Errorf("%w: go %s: %w\n%s", ErrGoTest, strings.Join(args, " "), err, t.String())

@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"github.com/strata-lab/strata/internal/gocmd"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,17 +33,17 @@ type parser struct {
 	noTarget  bool
 	failure   strings.Builder
 	inFailure bool
-	tail      tail
+	tail      gocmd.Tail
 }
 
 func newParser(o *Outcome) *parser {
-	return &parser{o: o, tail: tail{n: tailLines}}
+	return &parser{o: o, tail: gocmd.Tail{N: tailLines}}
 }
 
 // line consumes one line of output and reports whether it is a status or
 // failure line worth showing as progress.
 func (p *parser) line(l string) (progress bool) {
-	p.tail.add(l)
+	p.tail.Add(l)
 	o := p.o
 	if p.inFailure || failRE.MatchString(l) {
 		if !p.inFailure {
@@ -109,10 +110,7 @@ func (p *parser) finish() {
 		o.ExecsPerSec = p.rate
 	}
 	o.Failure = p.failure.String()
-	o.Tail = p.tail.lines
-	if len(o.Tail) > p.tail.n {
-		o.Tail = o.Tail[len(o.Tail)-p.tail.n:]
-	}
+	o.Tail = p.tail.Lines()
 }
 
 // deadlineRace reports whether the only failure is the bare "context

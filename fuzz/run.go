@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strata-lab/strata/internal/gocmd"
 	"os"
 	"os/exec"
 	"path"
@@ -135,10 +136,10 @@ func Run(ctx context.Context, t Target, opts Options) (*Outcome, error) {
 	if opts.CacheDir != "" {
 		cmd.Env = append(os.Environ(), "GOCACHE="+opts.CacheDir)
 	}
-	killGroup(cmd)
+	gocmd.KillGroup(cmd)
 
 	p := newParser(o)
-	lw := &lineWriter{fn: func(l string) {
+	lw := &gocmd.LineWriter{Fn: func(l string) {
 		if p.line(l) && opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "%s: %s\n", t, strings.TrimPrefix(strings.TrimSpace(l), statusPrefix))
 		}

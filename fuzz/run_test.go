@@ -225,13 +225,3 @@ func TestOptions(t *testing.T) {
 		t.Errorf("Select bad pattern: %v", err)
 	}
 }
-
-func TestTail(t *testing.T) {
-	tl := tail{n: 3}
-	for i := range 100 {
-		tl.add(strings.Repeat("x", i))
-	}
-	if got := strings.Split(tl.String(), "\n"); len(got) != 3 || len(got[2]) != 99 {
-		t.Errorf("tail = %q", got)
-	}
-}

@@ -1,16 +1,16 @@
 //go:build unix
 
-package bench
+package gocmd
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// killGroup makes cmd start in its own process group and makes cancelling
+// KillGroup makes cmd start in its own process group and makes cancelling
 // its context kill the whole group: go test runs the test binary as a child
 // process, which would otherwise outlive the go command.
-func killGroup(cmd *exec.Cmd) {
+func KillGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
