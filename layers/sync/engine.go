@@ -392,9 +392,10 @@ func (e *Engine) Receive(now time.Time, from PeerID, b []byte) error {
 	for _, id := range f.Offers {
 		e.delRecord(RecordKey{Peer: from, Kind: RecordOffer, ID: id})
 		e.delRecord(RecordKey{Peer: from, Kind: RecordMessage, ID: id})
-		if e.msgs[id] != nil {
+		switch {
+		case e.msgs[id] != nil:
 			e.ack(now, p, id)
-		} else {
+		case !e.requesting(id):
 			e.putRecord(now, RecordKey{Peer: from, Kind: RecordRequest, ID: id}, GroupID{})
 		}
 	}
@@ -414,6 +415,25 @@ func (e *Engine) Receive(now time.Time, from PeerID, b []byte) error {
 		e.receiveRound(now, p, &f.Reconcile[i])
 	}
 	return e.finish(now)
+}
+
+// freshRequestAttempts is how many times a request may have been sent and
+// still count as in flight (SPEC.md, "Receiving a frame").
+const freshRequestAttempts = 2
+
+// requesting reports whether id is requested from a reachable peer by a
+// request sent at most freshRequestAttempts times: a second offer of it
+// then asks no second peer. If that peer leaves, or does not answer twice
+// (it may not hold the id: parents are requested on speculation), the next
+// offer asks again.
+func (e *Engine) requesting(id ID) bool {
+	for _, pid := range e.peerOrder {
+		r := e.records.get(RecordKey{Peer: pid, Kind: RecordRequest, ID: id})
+		if r != nil && e.peers[pid].online && r.Attempts <= freshRequestAttempts {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) drop(now time.Time, from PeerID, ms *msgState, id ID, reason trace.Reason) {
@@ -563,9 +583,10 @@ func (e *Engine) receiveRound(now time.Time, p *peerState, gr *GroupRound) {
 		return
 	}
 	for _, it := range have {
-		// The peer lacks it: send the message itself, not an offer.
-		e.delRecord(RecordKey{Peer: p.id, Kind: RecordOffer, ID: it.ID})
-		e.putRecord(now, RecordKey{Peer: p.id, Kind: RecordMessage, ID: it.ID}, g.id)
+		// The peer lacks it: announce it by the link's mode. Interactive
+		// links offer it, so that a peer that several members reconcile with
+		// at once asks only one of them for the body.
+		e.announce(now, p, g, it.ID)
 	}
 	if !out.Done() {
 		p.rounds = append(p.rounds, GroupRound{Group: g.id, Round: out})

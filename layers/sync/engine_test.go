@@ -351,3 +351,49 @@ func TestLinearBackoff(t *testing.T) {
 		t.Fatalf("send times %v, want %v", sends, want)
 	}
 }
+
+// TestOneRequestForManyOffers: a peer that several members offer the same
+// message to asks only one of them, and asks another once the first has not
+// answered twice.
+func TestOneRequestForManyOffers(t *testing.T) {
+	n := newTestNet(t, nil, "a", "b", "c")
+	g := gid("g")
+	n.link(ModeInteractive, false, g)
+	m := Message{Group: g, Timestamp: 1, Body: []byte("x")}
+	offer, err := EncodeFrame(&Frame{Offers: []ID{m.ID()}})
+	n.must(err)
+	e := n.engines["c"]
+	n.must(e.Receive(n.now, "a", offer))
+	n.must(e.Receive(n.now, "b", offer))
+	var reqs []PeerID
+	for _, o := range e.Outbox() {
+		f, err := DecodeFrame(o.Bytes)
+		n.must(err)
+		if len(f.Requests) > 0 {
+			reqs = append(reqs, o.To)
+		}
+	}
+	if !slices.Equal(reqs, []PeerID{"a"}) {
+		t.Fatalf("requests went to %v, want only a", reqs)
+	}
+	// a never answers: after its request went out three times, b's next
+	// offer is taken up.
+	for range 3 {
+		d, _ := e.NextDeadline()
+		n.now = d
+		n.must(e.Tick(n.now))
+	}
+	e.Outbox()
+	n.must(e.Receive(n.now, "b", offer))
+	reqs = nil
+	for _, o := range e.Outbox() {
+		f, err := DecodeFrame(o.Bytes)
+		n.must(err)
+		if len(f.Requests) > 0 {
+			reqs = append(reqs, o.To)
+		}
+	}
+	if !slices.Contains(reqs, "b") {
+		t.Fatalf("after a's silence requests went to %v, want b among them", reqs)
+	}
+}
