@@ -29,14 +29,14 @@ func newBenchCmd(g *globals) *cobra.Command {
 		Long: `Runs the Go benchmarks of each layer (all layers when none is named) with
 go test -bench, repeated -count times, summarises them with medians and
 confidence intervals (golang.org/x/perf), and writes the raw output to
-<out>/bench/<layer>.txt and a result to <out>/results/. With --baseline, each
+<out>/bench/<layer>-<UTC time>.txt and a result to <out>/results/. With --baseline, each
 benchmark is compared with the baseline's (a raw file from an earlier run,
 or its result JSON): delta, p-value, significance. Then the layer's macro
 scenarios (simulator studies) run, unless --no-macro.
 
 --quick uses a short benchtime and runs go test with -short, which the
 layers' benchmarks honour by skipping their largest configurations.`,
-		Example: "  strata bench sync --quick\n  cp out/bench/sync.txt /tmp/base.txt\n  strata bench sync --quick --baseline /tmp/base.txt",
+		Example: "  strata bench sync --quick\n  strata bench sync --quick --baseline out/bench/sync-20261127T033635Z.txt",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ok, err := runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f, args)
 			if err != nil {
