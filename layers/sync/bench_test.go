@@ -2,11 +2,11 @@ package sync
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/strata-lab/strata/layers/sync/reconcile"
+	"github.com/strata-lab/strata/layers/sync/reconcile/reconciletest"
 )
 
 func benchFrame() *Frame {
@@ -85,26 +85,14 @@ func BenchmarkEngineStep(b *testing.B) {
 	}
 }
 
-// reconcileSets caches the benchmark sets per n: n items over 30 days of
-// millisecond timestamps with random 32-byte ids.
+// reconcileSets caches the benchmark sets per n.
 var reconcileSets = map[int][]reconcile.Item{}
 
 func benchItems(n int) []reconcile.Item {
 	if items, ok := reconcileSets[n]; ok {
 		return items
 	}
-	r := rand.New(rand.NewPCG(uint64(n), 42))
-	items := make([]reconcile.Item, n)
-	const span = 30 * 24 * 3600 * 1000
-	for i := range items {
-		items[i].Timestamp = 1767225600000 + r.Uint64N(span)
-		for j := 0; j < IDSize; j += 8 {
-			v := r.Uint64()
-			for k := range 8 {
-				items[i].ID[j+k] = byte(v >> (8 * k))
-			}
-		}
-	}
+	items := reconciletest.Items(uint64(n), n)
 	reconcileSets[n] = items
 	return items
 }
@@ -125,18 +113,7 @@ func BenchmarkReconcile(b *testing.B) {
 				}
 				items := benchItems(n)
 				a := reconcile.NewSet(items)
-				// B lacks d items spread evenly over the set.
-				skip := map[int]bool{}
-				for i := range d {
-					skip[(i*n)/max(d, 1)+n/(2*max(d, 1))] = true
-				}
-				var bi []reconcile.Item
-				for i, it := range items {
-					if !skip[i] {
-						bi = append(bi, it)
-					}
-				}
-				bs := reconcile.NewSet(bi)
+				bs := reconcile.NewSet(reconciletest.Lacking(items, d))
 				p := reconcile.DefaultParams()
 				var bytes, msgs int
 				b.ReportAllocs()

@@ -165,7 +165,9 @@ func cmpID(a, b ID) int {
 	return 0
 }
 
-func cmpRecordKey(a, b RecordKey) int {
+// Compare orders record keys by peer, kind, then id: the order in which
+// stores return records from Load.
+func (a RecordKey) Compare(b RecordKey) int {
 	switch {
 	case a.Peer < b.Peer:
 		return -1
@@ -176,3 +178,5 @@ func cmpRecordKey(a, b RecordKey) int {
 	}
 	return cmpID(a.ID, b.ID)
 }
+
+func cmpRecordKey(a, b RecordKey) int { return a.Compare(b) }

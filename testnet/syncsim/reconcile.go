@@ -3,12 +3,12 @@ package syncsim
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
 	"github.com/strata-lab/strata/layers/sync"
 	"github.com/strata-lab/strata/layers/sync/reconcile"
+	"github.com/strata-lab/strata/layers/sync/reconcile/reconciletest"
 	"github.com/strata-lab/strata/reports/result"
 )
 
@@ -19,23 +19,6 @@ func reconcileGrid(quick bool) (ns, ds []int) {
 		ns = []int{1000, 100000, 1000000}
 	}
 	return ns, []int{0, 1, 10, 100, 1000}
-}
-
-// reconcileItems returns n items over 30 days of millisecond timestamps
-// with random ids, drawn from seed.
-func reconcileItems(seed int64, n int) []reconcile.Item {
-	r := rand.New(rand.NewPCG(uint64(seed), uint64(n)))
-	items := make([]reconcile.Item, n)
-	for i := range items {
-		items[i].Timestamp = 1767225600000 + r.Uint64N(30*24*3600*1000)
-		for j := 0; j < len(items[i].ID); j += 8 {
-			v := r.Uint64()
-			for k := range 8 {
-				items[i].ID[j+k] = byte(v >> (8 * k))
-			}
-		}
-	}
-	return items
 }
 
 // mvdsCatchUpBytes encodes what MVDS sends to catch a peer up on d missing
@@ -91,7 +74,7 @@ func ReconcileStudy(ctx context.Context, opts StudyOptions) (*result.Result, err
 	var g sync.GroupID
 	copy(g[:], "reconcile-study")
 	for _, n := range ns {
-		items := reconcileItems(opts.Seed, n)
+		items := reconciletest.Items(uint64(opts.Seed), n)
 		a := reconcile.NewSet(items)
 		for _, d := range ds {
 			if err := ctx.Err(); err != nil {
@@ -100,17 +83,7 @@ func ReconcileStudy(ctx context.Context, opts StudyOptions) (*result.Result, err
 			if d > n {
 				continue
 			}
-			skip := map[int]bool{}
-			for i := range d {
-				skip[(i*n)/d+n/(2*d)] = true
-			}
-			var bi []reconcile.Item
-			for i, it := range items {
-				if !skip[i] {
-					bi = append(bi, it)
-				}
-			}
-			b := reconcile.NewSet(bi)
+			b := reconcile.NewSet(reconciletest.Lacking(items, d))
 			t0 := time.Now()
 			rounds, haveA, haveB, err := sync.Transcript(g, a, b, uint64(opts.Seed)+uint64(n+d), p)
 			if err != nil {

@@ -1,7 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -204,7 +203,7 @@ func (s *Store) Load() (*sync.Snapshot, error) {
 	}
 	// The key puts the peer's length first, so bbolt's order is not
 	// MemStore's (peer, kind, id) order.
-	slices.SortFunc(snap.Records, func(a, b sync.Record) int { return cmpRecordKey(a.RecordKey, b.RecordKey) })
+	slices.SortFunc(snap.Records, func(a, b sync.Record) int { return a.RecordKey.Compare(b.RecordKey) })
 	return snap, nil
 }
 
@@ -306,17 +305,4 @@ func idKey(what string, k []byte) (sync.ID, error) {
 	}
 	copy(id[:], k)
 	return id, nil
-}
-
-// cmpRecordKey is sync.MemStore's record order: peer, kind, id.
-func cmpRecordKey(a, b sync.RecordKey) int {
-	switch {
-	case a.Peer < b.Peer:
-		return -1
-	case a.Peer > b.Peer:
-		return 1
-	case a.Kind != b.Kind:
-		return int(a.Kind) - int(b.Kind)
-	}
-	return bytes.Compare(a.ID[:], b.ID[:])
 }
