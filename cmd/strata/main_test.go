@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strata-lab/strata/layers/catalog"
 )
 
 // run executes the CLI in-process with args and returns stdout and stderr.
@@ -38,8 +40,8 @@ func TestVectorsCheck(t *testing.T) {
 	if !strings.Contains(out, "ok   sync/message_ids.json") {
 		t.Fatalf("no line per file:\n%s", out)
 	}
-	if m, _ := filepath.Glob(filepath.Join(dir, "results", "vectors-*.json")); len(m) != 1 {
-		t.Fatalf("vectors result files: %v", m)
+	if m, _ := filepath.Glob(filepath.Join(dir, "results", "vectors-*.json")); len(m) != len(catalog.All()) {
+		t.Fatalf("vectors result files: %v, want one per layer", m)
 	}
 }
 
@@ -119,5 +121,34 @@ func TestSimReconcileAndReport(t *testing.T) {
 	}
 	if !bytes.Contains(html, []byte("best_overhead_ratio")) {
 		t.Fatal("report lacks the sync goals")
+	}
+}
+
+func TestTrustPairSeeded(t *testing.T) {
+	out1, _, err := run(t, "trust", "pair", "--seed", "7")
+	if err != nil {
+		t.Fatalf("trust pair: %v\n%s", err, out1)
+	}
+	out2, _, err := run(t, "trust", "pair", "--seed", "7")
+	if err != nil || out1 != out2 {
+		t.Fatalf("a seeded pairing does not replay:\n%s\n%s", out1, out2)
+	}
+	if !strings.Contains(out1, "paired: 4 records") {
+		t.Fatalf("unexpected output:\n%s", out1)
+	}
+	if _, _, err := run(t, "trust", "pair", "--one-way", "--seed", "7"); err != nil {
+		t.Fatalf("one-way pairing: %v", err)
+	}
+}
+
+func TestTrustQR(t *testing.T) {
+	png := filepath.Join(t.TempDir(), "qr.png")
+	out, _, err := run(t, "trust", "qr", "--hint", "127.0.0.1:4001", "--png", png)
+	if err != nil || !strings.Contains(out, "STRATA1:") {
+		t.Fatalf("trust qr: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(png)
+	if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Fatalf("no PNG written: %v", err)
 	}
 }

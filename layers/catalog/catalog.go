@@ -9,11 +9,13 @@ import (
 
 	"github.com/strata-lab/strata/layers"
 	"github.com/strata-lab/strata/layers/sync"
+	"github.com/strata-lab/strata/layers/trust"
 )
 
 // All returns the descriptors of every layer, bottom of the stack first.
 func All() []layers.Descriptor {
 	return []layers.Descriptor{
+		trust.Descriptor,
 		sync.Descriptor,
 	}
 }
