@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,8 +19,8 @@ func newAuditCmd(g *globals) *cobra.Command {
 		Short: "The main job: vectors, benchmarks, fuzzing, scenarios, then the report",
 		Long: `Runs, for every catalogued layer (or those named): the vector check, the
 benchmarks (with their macro scenarios), a short fuzzing campaign of every
-fuzz target, and every simulator study, then renders the report from all
-results in <out>/results. With --quick the whole audit fits in about ten
+fuzz target, every simulator study and every adversary model, then renders
+the report from all results in <out>/results. With --quick the whole audit fits in about ten
 minutes on a 2-core machine. The exit status is non-zero if any check
 failed or any goal was missed; the report is written in any case.`,
 		Example: "  strata audit --quick\n  strata audit sync --fuzz-time 2m",
@@ -79,6 +81,13 @@ failed or any goal was missed; the report is written in any case.`,
 					}); err != nil {
 						return err
 					}
+				}
+			}
+			for _, group := range slices.Sorted(maps.Keys(attackGroups())) {
+				if err := step("attacks "+group, func() (bool, error) {
+					return runAttacks(ctx, out, errw, g, group, "")
+				}); err != nil {
+					return err
 				}
 			}
 			fmt.Fprintf(errw, "\n== audit: report (%s elapsed)\n", time.Since(start).Round(time.Second))

@@ -152,3 +152,17 @@ func TestTrustQR(t *testing.T) {
 		t.Fatalf("no PNG written: %v", err)
 	}
 }
+
+func TestAttackSession(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := run(t, "attack", "session", "--quick", "--out", dir)
+	if err != nil {
+		t.Fatalf("attack: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "trust/attack/mitm-key-substitution") || strings.Contains(out, "✘") {
+		t.Fatalf("unexpected output:\n%s", out)
+	}
+	if _, _, err := run(t, "attack", "nosuchgroup"); err == nil {
+		t.Fatal("an unknown group ran")
+	}
+}

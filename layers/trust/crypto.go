@@ -49,6 +49,13 @@ func framedHash(label string, parts ...[]byte) [32]byte {
 
 func xwingDigest(pub []byte) [32]byte { return framedHash(labelXWingDigest, pub) }
 
+// Commit returns the commitment a payload carries for an X25519 public key
+// and an X-Wing public key (SPEC.md), as an implementation or an adversary
+// model computes it.
+func Commit(x25519Pub, xwingPub []byte) [32]byte {
+	return commitment(x25519Pub, xwingDigest(xwingPub))
+}
+
 // commitment is the key commitment a payload carries.
 func commitment(x25519Pub []byte, digest [32]byte) [32]byte {
 	return framedHash(labelCommit, x25519Pub, digest[:])

@@ -1,0 +1,11 @@
+// Package session holds the adversary models of the trust-establishment
+// and conversational-security layers: key substitution, commitment
+// mismatch, low-order keys, tampering, replay and expiry against the trust
+// layer. Each attack counts the attempts the layer accepted (must be none)
+// and classifies why it rejected the others.
+package session
+
+import "github.com/strata-lab/strata/attacks"
+
+// All returns every attack of the group.
+func All() []attacks.Attack { return trustAttacks() }

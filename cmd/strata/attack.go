@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-lab/strata/attacks"
+	"github.com/strata-lab/strata/attacks/session"
+)
+
+// attackGroups lists the adversary models by command-line group.
+func attackGroups() map[string][]attacks.Attack {
+	return map[string][]attacks.Attack{"session": session.All()}
+}
+
+func newAttackCmd(g *globals) *cobra.Command {
+	var only string
+	c := &cobra.Command{
+		Use:   "attack GROUP",
+		Short: "Run a group of adversary models and record what each achieved",
+		Long: `Runs every adversary model of a group (or one with --only). Each makes a
+number of seeded attempts against a layer, counts the attempts the layer
+accepted (the goal is none) and classifies why it rejected the others, and
+writes one result per attack.
+
+Groups:
+  session  the trust layer: key substitution in the middle (mutual and
+           one-way pairing), low-order keys, tampering, replay, expired QR
+           codes (the session layer's models come with that layer)`,
+		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ok, err := runAttacks(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, args[0], only)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("attack: %w", errFailed)
+			}
+			return nil
+		},
+	}
+	addRunFlags(c, g)
+	c.Flags().StringVar(&only, "only", "", "run only the attack with this name")
+	return c
+}
+
+func runAttacks(ctx context.Context, stdout, stderr io.Writer, g *globals, group, only string) (bool, error) {
+	groups := attackGroups()
+	as, ok := groups[group]
+	if !ok {
+		return false, fmt.Errorf("no attack group %q (groups: %v)", group, slices.Sorted(maps.Keys(groups)))
+	}
+	allMet, ran := true, 0
+	for _, a := range as {
+		if only != "" && a.Name != only {
+			continue
+		}
+		ran++
+		r, err := a.Execute(ctx, attacks.Options{Seed: g.seed, Quick: g.quick, Progress: stderr})
+		if err != nil {
+			return false, err
+		}
+		met, err := record(stdout, g, r)
+		if err != nil {
+			return false, err
+		}
+		allMet = allMet && met
+	}
+	if ran == 0 {
+		return false, fmt.Errorf("no attack %q in group %s", only, group)
+	}
+	return allMet, nil
+}
