@@ -25,12 +25,16 @@ type Engine struct {
 
 	peers     map[PeerID]*peerState
 	peerOrder []PeerID // the keys of peers, sorted
-	groups    map[GroupID]*groupState
-	msgs      map[ID]*msgState
-	records   schedule
-	buffered  map[ID]*msgState // causal: stored, waiting for parents
-	waiting   map[ID][]ID      // missing parent -> children waiting for it (causal)
-	eph       recentSet
+	// active holds the peers with anything queued (acks, records due,
+	// ephemeral messages, reconciliation rounds), so that a step visits
+	// only them.
+	active   map[PeerID]bool
+	groups   map[GroupID]*groupState
+	msgs     map[ID]*msgState
+	records  schedule
+	buffered map[ID]*msgState // causal: stored, waiting for parents
+	waiting  map[ID][]ID      // missing parent -> children waiting for it (causal)
+	eph      recentSet
 
 	// dirty tracks what the current step changed, for the store batch.
 	dirtyMsgs    map[ID]bool
@@ -164,7 +168,7 @@ func NewEngine(cfg Config, store Store, rng *rand.Rand, now time.Time) (*Engine,
 	}
 	e := &Engine{
 		cfg: cfg, store: store, rng: rng,
-		peers: map[PeerID]*peerState{}, groups: map[GroupID]*groupState{},
+		peers: map[PeerID]*peerState{}, groups: map[GroupID]*groupState{}, active: map[PeerID]bool{},
 		msgs: map[ID]*msgState{}, records: newSchedule(cfg.TTL), buffered: map[ID]*msgState{}, waiting: map[ID][]ID{},
 		eph:       newRecentSet(cfg.EphemeralMemory),
 		dirtyMsgs: map[ID]bool{}, dirtyRecords: map[RecordKey]bool{}, dirtyGroups: map[GroupID]bool{},
@@ -308,6 +312,7 @@ func (e *Engine) Send(now time.Time, group GroupID, body []byte, ephemeral bool)
 		for _, pid := range g.members {
 			if p := e.peers[pid]; p != nil && p.online {
 				p.eph = append(p.eph, m)
+				e.active[pid] = true
 			}
 		}
 		return id, e.finish(now)
@@ -456,6 +461,7 @@ func (e *Engine) ack(now time.Time, p *peerState, id ID) {
 	}
 	p.ackSet[id] = true
 	p.acks = append(p.acks, id)
+	e.active[p.id] = true
 }
 
 func (e *Engine) receiveMessage(now time.Time, p *peerState, m *Message) {
@@ -590,6 +596,7 @@ func (e *Engine) receiveRound(now time.Time, p *peerState, gr *GroupRound) {
 	}
 	if !out.Done() {
 		p.rounds = append(p.rounds, GroupRound{Group: g.id, Round: out})
+		e.active[p.id] = true
 	}
 }
 
@@ -685,6 +692,7 @@ func (e *Engine) startReconcile(now time.Time, p *peerState) {
 		}
 		r := reconcile.Initiate(g.set, e.rng.Uint64(), e.cfg.Reconcile)
 		p.rounds = append(p.rounds, GroupRound{Group: gid, Round: r})
+		e.active[p.id] = true
 	}
 	if e.cfg.ReconcileInterval > 0 {
 		p.nextReconcile = now.Add(e.cfg.ReconcileInterval)
@@ -773,6 +781,7 @@ func (e *Engine) runTimers(now time.Time) {
 			}
 			p.send.msgs = append(p.send.msgs, ms.m)
 		}
+		e.active[p.id] = true
 		r.Attempts++
 		r.Next = now.Add(e.interval(p, r.Backoff))
 		r.Backoff++
@@ -879,12 +888,16 @@ func (e *Engine) recomputeNext() {
 	if t, ok := e.records.next(); ok {
 		consider(t)
 	}
-	for _, p := range e.peers {
-		if len(p.acks) > 0 && p.online {
+	for pid := range e.active {
+		if p := e.peers[pid]; len(p.acks) > 0 && p.online {
 			consider(p.ackDue)
 		}
-		if e.cfg.ReconcileInterval > 0 && p.cfg.Reconcile && p.online {
-			consider(p.nextReconcile)
+	}
+	if e.cfg.ReconcileInterval > 0 {
+		for _, p := range e.peers {
+			if p.cfg.Reconcile && p.online {
+				consider(p.nextReconcile)
+			}
 		}
 	}
 	for _, ms := range e.buffered {

@@ -116,17 +116,32 @@ func (fb *frameBuilder) round(gr GroupRound) {
 // buildFrames turns what each online peer is due into frames. Acks ride on
 // any frame that leaves for the peer; alone, they leave once due.
 func (e *Engine) buildFrames(now time.Time) error {
-	for _, pid := range e.peerOrder {
+	if len(e.active) == 0 {
+		return nil
+	}
+	peers := make([]PeerID, 0, len(e.active))
+	for pid := range e.active {
+		peers = append(peers, pid)
+	}
+	slices.Sort(peers)
+	for _, pid := range peers {
 		p := e.peers[pid]
 		if !p.online {
 			p.send = pendingFrame{}
+			if len(p.acks) == 0 {
+				delete(e.active, pid)
+			}
 			continue
 		}
 		hasOther := len(p.send.offers)+len(p.send.requests)+len(p.send.msgs)+len(p.eph)+len(p.rounds) > 0
 		sendAcks := len(p.acks) > 0 && (hasOther || !p.ackDue.After(now))
 		if !hasOther && !sendAcks {
+			if len(p.acks) == 0 {
+				delete(e.active, pid)
+			}
 			continue
 		}
+		delete(e.active, pid)
 		fb := frameBuilder{limit: e.cfg.MaxFrameBytes}
 		if sendAcks {
 			fb.ids(fieldAcks, p.acks)
