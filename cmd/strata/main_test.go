@@ -109,8 +109,8 @@ func TestSimReconcileAndReport(t *testing.T) {
 		t.Fatalf("no trace hash in the summary:\n%s", out)
 	}
 	out, _, err = run(t, "report", "--out", dir)
-	if err != nil {
-		t.Fatalf("report: %v", err)
+	if err != nil || !strings.Contains(out, "index.html") {
+		t.Fatalf("report: %v\n%s", err, out)
 	}
 	html, err := os.ReadFile(filepath.Join(dir, "report", "index.html"))
 	if err != nil {

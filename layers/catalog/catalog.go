@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/strata-lab/strata/layers"
+	"github.com/strata-lab/strata/layers/session"
 	"github.com/strata-lab/strata/layers/sync"
 	"github.com/strata-lab/strata/layers/trust"
 )
@@ -16,6 +17,7 @@ import (
 func All() []layers.Descriptor {
 	return []layers.Descriptor{
 		trust.Descriptor,
+		session.Descriptor,
 		sync.Descriptor,
 	}
 }
