@@ -31,7 +31,9 @@ writes one result per attack.
 Groups:
   session  the trust layer: key substitution in the middle (mutual and
            one-way pairing), low-order keys, tampering, replay, expired QR
-           codes (the session layer's models come with that layer)`,
+           codes; the session layer: prekey-bundle key substitution,
+           low-order keys, replay, skips beyond the window, skipped-key
+           exhaustion, tampered ciphertexts and headers`,
 		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
