@@ -63,6 +63,16 @@ Studies of sync:
 	return c
 }
 
+// hasStudies reports whether a layer has simulator studies.
+func hasStudies(layer string) bool {
+	for _, s := range studies() {
+		if s.layer == layer {
+			return true
+		}
+	}
+	return false
+}
+
 // runStudies runs the named study (or all) of a layer and reports whether
 // every goal was met.
 func runStudies(ctx context.Context, stdout, stderr io.Writer, g *globals, layer, which string) (bool, error) {
