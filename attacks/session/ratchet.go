@@ -102,6 +102,9 @@ func sessionAttacks() []attacks.Attack {
 		{Group: "session", Layer: layer, Name: "key-id-exhaustion", Property: "resource bounds",
 			About:  "a peer skips just under the window again and again to fill the receiver's skipped-key store",
 			Anchor: "at most 2,000 skipped keys are stored per session (field bug: unbounded skipped-key storage)", Run: keyExhaustion},
+		{Group: "session", Layer: layer, Name: "rollback", Property: "replay protection",
+			About:  "a backup of the receiver's session, taken before some messages arrived, is restored and a message replayed",
+			Anchor: "a state older than the last persisted generation is refused (field bug: rollback after restoring a backup)", Run: rollback},
 		{Group: "session", Layer: layer, Name: "tamper", Property: "integrity",
 			About:  "bit flips and truncations of ciphertexts and encrypted headers",
 			Anchor: "every tampered message is rejected and leaves the serialized session unchanged", Run: sessionTamper},
@@ -357,6 +360,47 @@ func sessionTamper(ctx context.Context, o attacks.Options) (*attacks.Outcome, er
 			if _, err := c.sb.Decrypt(c.r, c.cfg, sessionEpoch, m); err != nil {
 				return nil, fmt.Errorf("tamper: the genuine message %d no longer decrypts: %w", j, err)
 			}
+		}
+	}
+	return out, nil
+}
+
+// rollback restores a backup of the receiver's session taken before some
+// messages arrived, then replays one of them. The host keeps the last
+// persisted generation in a monotonic store (SPEC.md, "Session state").
+func rollback(ctx context.Context, o attacks.Options) (*attacks.Outcome, error) {
+	out := &attacks.Outcome{}
+	for i := range o.Attempts(5, 50) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c, err := converse(o, "rollback", i)
+		if err != nil {
+			return nil, err
+		}
+		backup := c.sb.Marshal()
+		var msgs [][]byte
+		for j := range 1 + i%4 {
+			m, err := c.sa.Encrypt(fmt.Appendf(nil, "m%d", j))
+			if err != nil {
+				return nil, err
+			}
+			if _, err := c.sb.Decrypt(c.r, c.cfg, sessionEpoch, m); err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, m)
+		}
+		monotonic := c.sb.Generation()
+		out.Attempts++
+		restored, err := session.UnmarshalAtLeast(backup, monotonic)
+		if err != nil {
+			out.Reject(classifySession(err))
+			continue
+		}
+		if _, err := restored.Decrypt(c.r, c.cfg, sessionEpoch, msgs[0]); err == nil {
+			out.Accepted++
+		} else {
+			out.Reject(classifySession(err))
 		}
 	}
 	return out, nil

@@ -33,7 +33,8 @@ Groups:
            one-way pairing), low-order keys, tampering, replay, expired QR
            codes; the session layer: prekey-bundle key substitution,
            low-order keys, replay, skips beyond the window, skipped-key
-           exhaustion, tampered ciphertexts and headers`,
+           exhaustion, rollback of a restored backup, tampered ciphertexts
+           and headers`,
 		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -28,6 +28,9 @@ var (
 	// ErrUnknownPrekey: an initial message names a prekey the responder
 	// does not hold (already used, rotated away, or never issued).
 	ErrUnknownPrekey = errors.New("session: unknown prekey")
+	// ErrRollback: a serialized session older than the last generation the
+	// host persisted (a restored backup).
+	ErrRollback = errors.New("session: rolled-back session state")
 	// ErrTooLarge: a plaintext larger than MaxPlaintext.
 	ErrTooLarge = errors.New("session: plaintext too large")
 	// ErrStaleDeviceList: a device list whose counter is not above the

@@ -45,6 +45,7 @@ type Session struct {
 	peerEK         []byte // the peer's latest ML-KEM-768 ratchet key
 	pendingCT      []byte // ciphertext every message of the current PQ chain carries
 	recvCount      uint64
+	gen            uint64 // generation: +1 per Encrypt and per accepted Decrypt
 	skipped        []skippedKey
 	initial        []byte // initiator: InitialMessage fields 1-8, until the peer answers
 	initDigest     [32]byte
@@ -145,6 +146,7 @@ func (s *Session) Encrypt(plaintext []byte) ([]byte, error) {
 	out = newGCM(mk).Seal(out[:start], zero[:], out[start:start+size], ad)
 	s.cks = next
 	s.ns++
+	s.gen++
 	if s.initial != nil {
 		wrapped := append([]byte{TypeInitial}, s.initial...)
 		wrapped = protowire.AppendTag(wrapped, 9, protowire.BytesType)
@@ -181,6 +183,7 @@ func (s *Session) Decrypt(r io.Reader, cfg Config, now time.Time, msg []byte) ([
 		return nil, err
 	}
 	w.recvCount++
+	w.gen++
 	w.initial = nil
 	*s = w
 	return pt, nil

@@ -439,3 +439,29 @@ func TestDeviceMarshal(t *testing.T) {
 		}
 	}
 }
+
+func TestRollbackRefused(t *testing.T) {
+	cfg := DefaultConfig()
+	sa, sb := pair(t, "rollback", cfg)
+	r := NewSeededReader("rollback-run")
+	backup := sb.Marshal()
+	m := mustEnc(t, sa, "after the backup")
+	if _, err := sb.Decrypt(r, cfg, t0, m); err != nil {
+		t.Fatal(err)
+	}
+	last := sb.Generation()
+	if _, err := UnmarshalAtLeast(backup, last); !errors.Is(err, ErrRollback) {
+		t.Fatalf("restoring an older state: %v, want ErrRollback", err)
+	}
+	if _, err := UnmarshalAtLeast(sb.Marshal(), last); err != nil {
+		t.Fatalf("the current state: %v", err)
+	}
+	// Without the check, the restored state would decrypt m a second time.
+	old, err := Unmarshal(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Decrypt(r, cfg, t0, m); err != nil {
+		t.Fatalf("the unchecked backup refuses the message (%v): the attack model is wrong", err)
+	}
+}

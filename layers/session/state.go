@@ -64,6 +64,7 @@ func (s *Session) Marshal() []byte {
 		b = binary.BigEndian.AppendUint32(b, n)
 	}
 	b = binary.BigEndian.AppendUint64(b, s.recvCount)
+	b = binary.BigEndian.AppendUint64(b, s.gen)
 	if s.ownKEM != nil {
 		b = append(b, s.ownKEM.seed[:]...)
 	}
@@ -125,6 +126,27 @@ func (r *stateReader) u64() uint64 {
 	return 0
 }
 
+// Generation counts the session's state changes: every Encrypt and every
+// accepted Decrypt adds one. A host that keeps the highest generation it
+// has persisted in a monotonic store, apart from its backups, can refuse a
+// rolled-back state with UnmarshalAtLeast.
+func (s *Session) Generation() uint64 { return s.gen }
+
+// UnmarshalAtLeast restores a session like Unmarshal and refuses, with
+// ErrRollback, a state older than generation min: a backup restored over a
+// newer state would decrypt replayed messages again and reuse sending
+// chains (SPEC.md, "Session state").
+func UnmarshalAtLeast(data []byte, min uint64) (*Session, error) {
+	s, err := Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	if s.gen < min {
+		return nil, fmt.Errorf("%w: state generation %d, last persisted %d", ErrRollback, s.gen, min)
+	}
+	return s, nil
+}
+
 // Unmarshal restores a session serialized by Marshal. It accepts only the
 // canonical encoding: Marshal(Unmarshal(b)) == b for every b it accepts.
 func Unmarshal(data []byte) (*Session, error) {
@@ -151,6 +173,7 @@ func Unmarshal(data []byte) (*Session, error) {
 		*n = r.u32()
 	}
 	s.recvCount = r.u64()
+	s.gen = r.u64()
 	if has(fOwnKEM) {
 		if seed := r.take(KEMSeedSize); seed != nil {
 			k, err := newKEMFromSeed(seed)

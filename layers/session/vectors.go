@@ -31,7 +31,7 @@ var errorNames = []struct {
 	err  error
 }{
 	{"ErrVersion", ErrVersion}, {"ErrBadSignature", ErrBadSignature}, {"ErrLowOrderKey", ErrLowOrderKey},
-	{"ErrDecrypt", ErrDecrypt}, {"ErrTooManySkipped", ErrTooManySkipped}, {"ErrDuplicate", ErrDuplicate},
+	{"ErrDecrypt", ErrDecrypt}, {"ErrTooManySkipped", ErrTooManySkipped}, {"ErrDuplicate", ErrDuplicate}, {"ErrRollback", ErrRollback},
 	{"ErrUnknownPrekey", ErrUnknownPrekey}, {"ErrTooLarge", ErrTooLarge}, {"ErrStaleDeviceList", ErrStaleDeviceList},
 	{"ErrUnknownDevice", ErrUnknownDevice}, {"ErrConfig", ErrConfig}, {"ErrRandom", ErrRandom}, {"ErrMalformed", ErrMalformed},
 }
