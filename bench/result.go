@@ -4,7 +4,10 @@ import (
 	"maps"
 	"math"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/strata-lab/strata/layers"
 
 	"github.com/strata-lab/strata/reports/result"
 )
@@ -91,6 +94,26 @@ func ToResult(s *Suite, cmp *Comparison, seed int64, started, finished time.Time
 		}
 	}
 	return r
+}
+
+// AddGoals adds to r, a result of ToResult, a goal for every bench goal
+// whose benchmark this run measured, and lists the others under the
+// parameter "goals_not_measured" (quick runs skip large configurations).
+// Call Evaluate afterwards.
+func AddGoals(r *result.Result, goals []layers.BenchGoal) {
+	var missing []string
+	for _, g := range goals {
+		labels := map[string]string{LabelBench: g.Bench, LabelUnit: g.Unit, LabelStat: StatMedian}
+		base, _, _ := strings.Cut(g.Bench, "/")
+		if _, ok := r.Lookup(base, labels); !ok {
+			missing = append(missing, g.Bench+" "+g.Unit)
+			continue
+		}
+		r.Goals = append(r.Goals, result.Goal{Metric: base, Labels: labels, Op: result.Op(g.Op), Target: g.Target, Anchor: g.Anchor})
+	}
+	if len(missing) > 0 {
+		r.Params["goals_not_measured"] = missing
+	}
 }
 
 func addMeasure(r *result.Result, s *Suite, b *Benchmark, m *Measure) {

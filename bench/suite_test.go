@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-lab/strata/layers"
 	"github.com/strata-lab/strata/reports/result"
 )
 
@@ -300,5 +301,40 @@ func TestOptions(t *testing.T) {
 		if err := (Options{ModuleRoot: root, Benchtime: bt}).WithDefaults().Validate(); err != nil {
 			t.Errorf("benchtime %q: %v", bt, err)
 		}
+	}
+}
+
+func TestAddGoals(t *testing.T) {
+	s, err := ParseFile("testdata/base.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ToResult(s, nil, 1, time.Unix(0, 0), time.Unix(1, 0), "test")
+	var name, unit string
+	for _, m := range r.Metrics {
+		if m.Labels[LabelStat] == StatMedian {
+			name, unit = m.Labels[LabelBench], m.Unit
+			break
+		}
+	}
+	if name == "" {
+		t.Fatal("no median metric in the canned suite")
+	}
+	AddGoals(r, []layers.BenchGoal{
+		{Bench: name, Unit: unit, Op: ">=", Target: 0, Anchor: "measured"},
+		{Bench: "NotRun/n=1", Unit: "sec/op", Op: "<=", Target: 1, Anchor: "skipped"},
+	})
+	if len(r.Goals) != 1 || r.Goals[0].Labels[LabelBench] != name {
+		t.Fatalf("goals %+v", r.Goals)
+	}
+	if err := r.Evaluate(); err != nil || !r.GoalsMet() {
+		t.Fatalf("goal on a measured benchmark: %v %+v", err, r.Goals)
+	}
+	if nm, _ := r.Params["goals_not_measured"].([]string); len(nm) != 1 {
+		t.Fatalf("goals_not_measured = %v", r.Params["goals_not_measured"])
+	}
+	AddGoals(r, []layers.BenchGoal{{Bench: name, Unit: unit, Op: "<", Target: -1, Anchor: "impossible"}})
+	if err := r.Evaluate(); err != nil || r.GoalsMet() {
+		t.Fatal("an impossible goal was met")
 	}
 }

@@ -34,6 +34,24 @@ type Descriptor struct {
 	// GenerateVectors computes every vector file of the layer afresh,
 	// deterministically, keyed by base name.
 	GenerateVectors func() (map[string][]byte, error)
+	// BenchGoals are the figures the layer's benchmarks must reach; the
+	// benchmark runner turns them into goals of its result.
+	BenchGoals []BenchGoal
+}
+
+// BenchGoal is a target for one benchmark figure: the median of Unit in
+// benchmark Bench must satisfy Op Target.
+type BenchGoal struct {
+	// Bench is the benchmark's name without "Benchmark" and the -procs
+	// suffix: "Reconcile/n=1000000/d=1".
+	Bench string
+	// Unit is the benchmark unit: "sec/op", "bytes", "x-of-x25519", ...
+	Unit string
+	// Op is one of "<=", ">=", "<", ">", "==".
+	Op     string
+	Target float64
+	// Anchor is the published figure or the reason the target holds.
+	Anchor string
 }
 
 // VectorDir is the directory, relative to the module root, that holds the
@@ -56,6 +74,16 @@ func (d Descriptor) Validate() error {
 		return fmt.Errorf("%w: %s: Spec is empty", ErrInvalidDescriptor, d.Name)
 	case d.CheckVector == nil || d.GenerateVectors == nil:
 		return fmt.Errorf("%w: %s: vector functions are not set", ErrInvalidDescriptor, d.Name)
+	}
+	for _, g := range d.BenchGoals {
+		switch g.Op {
+		case "<=", ">=", "<", ">", "==":
+		default:
+			return fmt.Errorf("%w: %s: bench goal %s has operator %q", ErrInvalidDescriptor, d.Name, g.Bench, g.Op)
+		}
+		if g.Bench == "" || g.Unit == "" || g.Anchor == "" {
+			return fmt.Errorf("%w: %s: bench goal %+v needs a benchmark, a unit and an anchor", ErrInvalidDescriptor, d.Name, g)
+		}
 	}
 	return nil
 }

@@ -95,6 +95,8 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, g *globals, f *benc
 			command += " --baseline " + f.baseline
 		}
 		r := bench.ToResult(s, cmp, g.seed, started, time.Now(), command)
+		bench.AddGoals(r, d.BenchGoals)
+		_ = r.Evaluate() // every goal added was measured
 		met, err := record(stdout, g, r)
 		if err != nil {
 			return false, err

@@ -3,6 +3,7 @@ package catalog
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +30,15 @@ func TestLookup(t *testing.T) {
 	}
 	if _, err := Lookup("nope"); err == nil {
 		t.Fatal("Lookup of an unknown layer succeeded")
+	}
+}
+
+func TestBenchGoalsName(t *testing.T) {
+	for _, d := range All() {
+		for _, g := range d.BenchGoals {
+			if strings.HasPrefix(g.Bench, "Benchmark") || strings.Contains(g.Bench, " ") {
+				t.Errorf("%s: bench goal %q: name the benchmark without its Benchmark prefix", d.Name, g.Bench)
+			}
+		}
 	}
 }

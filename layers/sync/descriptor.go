@@ -17,4 +17,10 @@ var Descriptor = layers.Descriptor{
 	Spec:            spec,
 	CheckVector:     CheckVector,
 	GenerateVectors: GenerateVectors,
+	BenchGoals: []layers.BenchGoal{
+		{Bench: "Reconcile/n=1000000/d=1", Unit: "bytes", Op: "<=", Target: 1500,
+			Anchor: "Negentropy: 1e6 records differing by one, about 1.5 KB in total"},
+		{Bench: "Reconcile/n=1000000/d=1", Unit: "roundtrips", Op: "<=", Target: 3,
+			Anchor: "Negentropy: 1e6 records differing by one, about 3 round trips"},
+	},
 }
