@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/strata-lab/strata/layers"
 	sessionpb "github.com/strata-lab/strata/layers/session/pb"
 	"google.golang.org/protobuf/proto"
 )
@@ -23,7 +24,7 @@ func vectorSeeds(t testing.TB, kind string) [][]byte {
 		t.Fatal(err)
 	}
 	var out [][]byte
-	var vf vectorFile
+	var vf layers.VectorFile
 	var dc []decodeCase
 	if err := json.Unmarshal(gen["decode.json"], &vf); err != nil {
 		t.Fatal(err)

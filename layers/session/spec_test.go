@@ -12,6 +12,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"testing"
+
+	"github.com/strata-lab/strata/layers"
 )
 
 // These tests recompute vector outputs from SPEC.md's text with standard
@@ -33,7 +35,7 @@ func loadCases(t *testing.T, file string, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vf vectorFile
+	var vf layers.VectorFile
 	if err := json.Unmarshal(gen[file], &vf); err != nil {
 		t.Fatal(err)
 	}

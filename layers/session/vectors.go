@@ -9,21 +9,13 @@ import (
 	"io"
 	"time"
 
-	sessionpb "github.com/strata-lab/strata/layers/session/pb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/strata-lab/strata/layers"
+	sessionpb "github.com/strata-lab/strata/layers/session/pb"
 )
 
-// VectorSchema is the schema of the layer's vector files.
-const VectorSchema = "strata.vectors/v1"
-
 const expectValid = "valid"
-
-type vectorFile struct {
-	Schema      string          `json:"schema"`
-	Layer       string          `json:"layer"`
-	Description string          `json:"description"`
-	Cases       json.RawMessage `json:"cases"`
-}
 
 // errorNames maps the sentinels a vector may expect to their names.
 var errorNames = []struct {
@@ -631,56 +623,14 @@ func genDecodeCases() (any, error) {
 	return cases, nil
 }
 
-// GenerateVectors computes every vector file of the layer.
-func GenerateVectors() (map[string][]byte, error) {
-	out := map[string][]byte{}
-	files := []struct {
-		name, desc string
-		cases      func() (any, error)
-	}{
-		{"handshake.json", "PQXDH-shaped handshakes (SPEC.md, Handshake): every random byte each side draws, in order, the bundle, the initial message, the derived SK/HKa/NHKb, the associated data, and the outcome; invalid cases alter one field.", genHandshakeCases},
-		{"ratchet.json", "Double Ratchet transcripts with header encryption (SPEC.md, Ratchet): per sent message the header key, plaintext header and message key; per received message the plaintext or the error, and whether a rejection left the state unchanged.", genRatchetCases},
-		{"decode.json", "Decoder cases for session states, device states, device lists, bundles and messages: valid, or the sentinel error a decoder must return.", genDecodeCases},
-	}
-	for _, f := range files {
-		cases, err := f.cases()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
-		}
-		raw, err := json.Marshal(cases)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.MarshalIndent(vectorFile{Schema: VectorSchema, Layer: "session", Description: f.desc, Cases: raw}, "", "  ")
-		if err != nil {
-			return nil, err
-		}
-		out[f.name] = append(b, '\n')
-	}
-	return out, nil
-}
-
-// CheckVector verifies one vector file: every case is re-run from its
-// recorded inputs and must reproduce every recorded output and outcome.
-func CheckVector(name string, data []byte) error {
-	var vf vectorFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&vf); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if vf.Schema != VectorSchema || vf.Layer != "session" {
-		return fmt.Errorf("%s: schema %q layer %q", name, vf.Schema, vf.Layer)
-	}
-	var n int
-	var err error
-	switch name {
-	case "handshake.json":
-		n, err = checkCases(vf.Cases, func(c handshakeCase) error { return rerun(c, c.Name, runHandshake) })
-	case "ratchet.json":
-		n, err = checkCases(vf.Cases, func(c ratchetCase) error { return rerun(c, c.Name, runRatchet) })
-	case "decode.json":
-		n, err = checkCases(vf.Cases, func(c decodeCase) error {
+// vectorSet lists the layer's vector files (SPEC.md, "Test vectors").
+var vectorSet = layers.VectorSet{Layer: "session", Files: []layers.VectorFileSpec{
+	{Name: "handshake.json", Description: "PQXDH-shaped handshakes (SPEC.md, Handshake): every random byte each side draws, in order, the bundle, the initial message, the derived SK/HKa/NHKb, the associated data, and the outcome; invalid cases alter one field.",
+		Generate: genHandshakeCases, Check: layers.CheckCases(func(c handshakeCase) error { return rerun(c, c.Name, runHandshake) })},
+	{Name: "ratchet.json", Description: "Double Ratchet transcripts with header encryption (SPEC.md, Ratchet): per sent message the header key, plaintext header and message key; per received message the plaintext or the error, and whether a rejection left the state unchanged.",
+		Generate: genRatchetCases, Check: layers.CheckCases(func(c ratchetCase) error { return rerun(c, c.Name, runRatchet) })},
+	{Name: "decode.json", Description: "Decoder cases for session states, device states, device lists, bundles and messages: valid, or the sentinel error a decoder must return.",
+		Generate: genDecodeCases, Check: layers.CheckCases(func(c decodeCase) error {
 			b, err := hex.DecodeString(c.Data)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.Name, err)
@@ -689,18 +639,15 @@ func CheckVector(name string, data []byte) error {
 				return fmt.Errorf("%s: decoding gives %s, vector expects %s", c.Name, got, c.Expect)
 			}
 			return nil
-		})
-	default:
-		return fmt.Errorf("%s: no checker for this file", name)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%s: no cases", name)
-	}
-	return nil
-}
+		})},
+}}
+
+// GenerateVectors computes every vector file of the layer.
+func GenerateVectors() (map[string][]byte, error) { return vectorSet.Generate() }
+
+// CheckVector verifies one vector file: every case is re-run from its
+// recorded inputs and must reproduce every recorded output and outcome.
+func CheckVector(name string, data []byte) error { return vectorSet.Check(name, data) }
 
 // rerun replays a case from its recorded inputs and compares the whole
 // result with the recorded case.
@@ -724,19 +671,4 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
-}
-
-func checkCases[C any](raw json.RawMessage, check func(C) error) (int, error) {
-	var cases []C
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cases); err != nil {
-		return 0, err
-	}
-	for i, c := range cases {
-		if err := check(c); err != nil {
-			return 0, fmt.Errorf("case %d: %w", i, err)
-		}
-	}
-	return len(cases), nil
 }

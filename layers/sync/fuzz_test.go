@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-lab/strata/layers"
 	"github.com/strata-lab/strata/layers/sync/reconcile"
 )
 
@@ -24,7 +25,7 @@ func vectorFrames(t testing.TB) [][]byte {
 		t.Fatal(err)
 	}
 	var fc []frameCase
-	var vf vectorFile
+	var vf layers.VectorFile
 	mustJSON(t, gen["frames.json"], &vf)
 	mustJSON(t, vf.Cases, &fc)
 	for _, c := range fc {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -13,19 +12,9 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/strata-lab/strata/layers"
 	"github.com/strata-lab/strata/layers/sync/reconcile"
 )
-
-// VectorSchema is the schema of the layer's vector files.
-const VectorSchema = "strata.vectors/v1"
-
-// vectorFile is the common shape of a vector file (SPEC.md, "Test vectors").
-type vectorFile struct {
-	Schema      string          `json:"schema"`
-	Layer       string          `json:"layer"`
-	Description string          `json:"description"`
-	Cases       json.RawMessage `json:"cases"`
-}
 
 // Expect values: "valid", or the name of the sentinel error.
 const expectValid = "valid"
@@ -169,35 +158,24 @@ type hashCase struct {
 	Expect      string     `json:"expect"`
 }
 
+// vectorSet lists the layer's vector files (SPEC.md, "Test vectors").
+var vectorSet = layers.VectorSet{Layer: "sync", Files: []layers.VectorFileSpec{
+	{Name: "message_ids.json", Description: "Canonical message ids (SPEC.md, Message ids) and the golden encoding of a frame holding only that message.",
+		Generate: genIDCases, Check: layers.CheckCases(checkIDCase)},
+	{Name: "frames.json", Description: "Frames and the outcome of decoding them: valid, or the sentinel error a decoder must return.",
+		Generate: genFrameCases, Check: layers.CheckCases(checkFrameCase)},
+	{Name: "reconcile_hashes.json", Description: "Salted short ids and range fingerprints (SPEC.md, Range-based reconciliation).",
+		Generate: genHashCases, Check: layers.CheckCases(checkHashCase)},
+	{Name: "reconcile_transcripts.json", Description: "Complete reconciliation transcripts between two sets: every frame exchanged and what each side finds the other lacks.",
+		Generate: genReconcileCases, Check: layers.CheckCases(checkReconcileCase)},
+}}
+
 // GenerateVectors computes every vector file of the layer.
-func GenerateVectors() (map[string][]byte, error) {
-	out := map[string][]byte{}
-	files := []struct {
-		name, desc string
-		cases      func() (any, error)
-	}{
-		{"message_ids.json", "Canonical message ids (SPEC.md, Message ids) and the golden encoding of a frame holding only that message.", genIDCases},
-		{"frames.json", "Frames and the outcome of decoding them: valid, or the sentinel error a decoder must return.", genFrameCases},
-		{"reconcile_hashes.json", "Salted short ids and range fingerprints (SPEC.md, Range-based reconciliation).", genHashCases},
-		{"reconcile_transcripts.json", "Complete reconciliation transcripts between two sets: every frame exchanged and what each side finds the other lacks.", genReconcileCases},
-	}
-	for _, f := range files {
-		cases, err := f.cases()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
-		}
-		raw, err := json.Marshal(cases)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.MarshalIndent(vectorFile{Schema: VectorSchema, Layer: "sync", Description: f.desc, Cases: raw}, "", "  ")
-		if err != nil {
-			return nil, err
-		}
-		out[f.name] = append(b, '\n')
-	}
-	return out, nil
-}
+func GenerateVectors() (map[string][]byte, error) { return vectorSet.Generate() }
+
+// CheckVector verifies one vector file: every case must have the outcome
+// it records.
+func CheckVector(name string, data []byte) error { return vectorSet.Check(name, data) }
 
 // detBytes returns n deterministic bytes for label.
 func detBytes(label string, n int) []byte {
@@ -490,56 +468,6 @@ func idsHex(items []reconcile.Item) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// CheckVector verifies one vector file: every case must have the outcome
-// it records.
-func CheckVector(name string, data []byte) error {
-	var vf vectorFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&vf); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if vf.Schema != VectorSchema || vf.Layer != "sync" {
-		return fmt.Errorf("%s: schema %q layer %q", name, vf.Schema, vf.Layer)
-	}
-	var n int
-	var err error
-	switch name {
-	case "message_ids.json":
-		n, err = checkCases(vf.Cases, checkIDCase)
-	case "frames.json":
-		n, err = checkCases(vf.Cases, checkFrameCase)
-	case "reconcile_hashes.json":
-		n, err = checkCases(vf.Cases, checkHashCase)
-	case "reconcile_transcripts.json":
-		n, err = checkCases(vf.Cases, checkReconcileCase)
-	default:
-		return fmt.Errorf("%s: no checker for this file", name)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%s: no cases", name)
-	}
-	return nil
-}
-
-func checkCases[C any](raw json.RawMessage, check func(C) error) (int, error) {
-	var cases []C
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cases); err != nil {
-		return 0, err
-	}
-	for i, c := range cases {
-		if err := check(c); err != nil {
-			return 0, fmt.Errorf("case %d: %w", i, err)
-		}
-	}
-	return len(cases), nil
 }
 
 func checkIDCase(c idCase) error {

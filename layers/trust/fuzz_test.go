@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/strata-lab/strata/layers"
 )
 
 // vectorHex returns the hex fields named field of every case in file.
@@ -15,7 +17,7 @@ func vectorHex(t testing.TB, file, field string) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vf vectorFile
+	var vf layers.VectorFile
 	if err := json.Unmarshal(gen[file], &vf); err != nil {
 		t.Fatal(err)
 	}

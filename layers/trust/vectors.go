@@ -13,16 +13,6 @@ import (
 	"time"
 )
 
-// VectorSchema is the schema of the layer's vector files.
-const VectorSchema = "strata.vectors/v1"
-
-type vectorFile struct {
-	Schema      string          `json:"schema"`
-	Layer       string          `json:"layer"`
-	Description string          `json:"description"`
-	Cases       json.RawMessage `json:"cases"`
-}
-
 const expectValid = "valid"
 
 var errorNames = []struct {

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/strata-lab/strata/layers"
 )
 
 // ---- records.json
@@ -385,82 +386,21 @@ func checkAbortCase(c abortCase) error {
 
 // ---- files
 
+// vectorSet lists the layer's vector files (SPEC.md, "Test vectors").
+var vectorSet = layers.VectorSet{Layer: "trust", Files: []layers.VectorFileSpec{
+	{Name: "payloads.json", Description: "QR payloads (SPEC.md, QR payload; QR text) and what a scanner must conclude at now_ms: valid (with the decoded fields and the QR text), or the sentinel error.",
+		Generate: genPayloadCases, Check: layers.CheckCases(checkPayloadCase)},
+	{Name: "records.json", Description: "KEY, CONFIRM and ABORT records (SPEC.md, Records) and the outcome of decoding them.",
+		Generate: genRecordCases, Check: layers.CheckCases(checkRecordCase)},
+	{Name: "pairings.json", Description: "Complete pairings from fixed seeds (SPEC.md, Test vectors: deterministic randomness): both payloads, every record in link order, the transcript hash, master secret and SAS.",
+		Generate: genPairingCases, Check: layers.CheckCases(checkPairingCase)},
+	{Name: "aborts.json", Description: "One device under test, created from a seed, scans a payload and receives records; it must fail with the expected error and emit exactly the records in out (its KEY/CONFIRM, then its ABORT).",
+		Generate: genAbortCases, Check: layers.CheckCases(checkAbortCase)},
+}}
+
 // GenerateVectors computes every vector file of the layer.
-func GenerateVectors() (map[string][]byte, error) {
-	out := map[string][]byte{}
-	files := []struct {
-		name, desc string
-		cases      func() (any, error)
-	}{
-		{"payloads.json", "QR payloads (SPEC.md, QR payload; QR text) and what a scanner must conclude at now_ms: valid (with the decoded fields and the QR text), or the sentinel error.", genPayloadCases},
-		{"records.json", "KEY, CONFIRM and ABORT records (SPEC.md, Records) and the outcome of decoding them.", genRecordCases},
-		{"pairings.json", "Complete pairings from fixed seeds (SPEC.md, Test vectors: deterministic randomness): both payloads, every record in link order, the transcript hash, master secret and SAS.", genPairingCases},
-		{"aborts.json", "One device under test, created from a seed, scans a payload and receives records; it must fail with the expected error and emit exactly the records in out (its KEY/CONFIRM, then its ABORT).", genAbortCases},
-	}
-	for _, f := range files {
-		cases, err := f.cases()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
-		}
-		raw, err := json.Marshal(cases)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.MarshalIndent(vectorFile{Schema: VectorSchema, Layer: "trust", Description: f.desc, Cases: raw}, "", "  ")
-		if err != nil {
-			return nil, err
-		}
-		out[f.name] = append(b, '\n')
-	}
-	return out, nil
-}
+func GenerateVectors() (map[string][]byte, error) { return vectorSet.Generate() }
 
 // CheckVector verifies one vector file: every case must have the outcome
 // it records.
-func CheckVector(name string, data []byte) error {
-	var vf vectorFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&vf); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if vf.Schema != VectorSchema || vf.Layer != "trust" {
-		return fmt.Errorf("%s: schema %q layer %q", name, vf.Schema, vf.Layer)
-	}
-	var n int
-	var err error
-	switch name {
-	case "payloads.json":
-		n, err = checkCases(vf.Cases, checkPayloadCase)
-	case "records.json":
-		n, err = checkCases(vf.Cases, checkRecordCase)
-	case "pairings.json":
-		n, err = checkCases(vf.Cases, checkPairingCase)
-	case "aborts.json":
-		n, err = checkCases(vf.Cases, checkAbortCase)
-	default:
-		return fmt.Errorf("%s: no checker for this file", name)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%s: no cases", name)
-	}
-	return nil
-}
-
-func checkCases[C any](raw json.RawMessage, check func(C) error) (int, error) {
-	var cases []C
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cases); err != nil {
-		return 0, err
-	}
-	for i, c := range cases {
-		if err := check(c); err != nil {
-			return 0, fmt.Errorf("case %d: %w", i, err)
-		}
-	}
-	return len(cases), nil
-}
+func CheckVector(name string, data []byte) error { return vectorSet.Check(name, data) }
