@@ -1,10 +1,13 @@
 package catalog
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strata-lab/strata/layers"
 )
 
 func TestDescriptorsValid(t *testing.T) {
@@ -20,6 +23,33 @@ func TestDescriptorsValid(t *testing.T) {
 		// Dir must point at the layer's directory from the module root.
 		if _, err := os.Stat(filepath.Join("..", "..", d.Dir, "SPEC.md")); err != nil {
 			t.Errorf("%s: Dir %q: %v", d.Name, d.Dir, err)
+		}
+	}
+}
+
+// TestLayerContract checks, for every layer, what the tooling relies on:
+// the vector files check through the descriptor (as strata vectors check
+// runs them) and SPEC.md has every section the contract names.
+func TestLayerContract(t *testing.T) {
+	sections := []string{"## Requires", "## Provides", "## Threat model", "## Trade-offs",
+		"## Wire format", "## Procedures", "## Security considerations", "## Test vectors"}
+	for _, d := range All() {
+		res, err := layers.CheckVectorDir(d, filepath.Join("..", ".."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) == 0 {
+			t.Errorf("%s: no vector files", d.Name)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Errorf("%s: %v", d.Name, r.Err)
+			}
+		}
+		for _, sec := range sections {
+			if !bytes.Contains(d.Spec, []byte("\n"+sec+"\n")) {
+				t.Errorf("%s: SPEC.md lacks section %q", d.Name, sec)
+			}
 		}
 	}
 }
