@@ -3,6 +3,7 @@ package layers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -102,4 +103,31 @@ func (s VectorSet) Check(name string, data []byte) error {
 		return nil
 	}
 	return fmt.Errorf("%s: no checker for this file", name)
+}
+
+// ExpectValid is the expectation of a case that must succeed.
+const ExpectValid = "valid"
+
+// NamedError is a sentinel error and the name vector files give it.
+type NamedError struct {
+	Name string
+	Err  error
+}
+
+// ErrorNames lists a layer's sentinel errors, most specific first.
+type ErrorNames []NamedError
+
+// Name returns ExpectValid for a nil error, the name of the first sentinel
+// err wraps, or "unclassified: " and the error's text, which never matches
+// an expectation.
+func (n ErrorNames) Name(err error) string {
+	if err == nil {
+		return ExpectValid
+	}
+	for _, e := range n {
+		if errors.Is(err, e.Err) {
+			return e.Name
+		}
+	}
+	return "unclassified: " + err.Error()
 }

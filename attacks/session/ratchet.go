@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -22,11 +23,10 @@ func classifySession(err error) string {
 	if err == nil {
 		return "none"
 	}
-	name := session.ErrorName(err)
-	if len(name) > 12 && name[:12] == "unclassified" {
-		return "unclassified"
+	if name := session.ErrorName(err); !strings.HasPrefix(name, "unclassified") {
+		return name
 	}
-	return name
+	return "unclassified"
 }
 
 // conversation is an established session between two devices.

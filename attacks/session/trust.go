@@ -8,33 +8,21 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/strata-lab/strata/attacks"
 	"github.com/strata-lab/strata/layers/trust"
 )
 
-// The trust layer's sentinels, most specific first, by name.
-var trustErrors = []struct {
-	name string
-	err  error
-}{
-	{"ErrCommitmentMismatch", trust.ErrCommitmentMismatch}, {"ErrLowOrder", trust.ErrLowOrder},
-	{"ErrBadMAC", trust.ErrBadMAC}, {"ErrExpired", trust.ErrExpired}, {"ErrRoleConflict", trust.ErrRoleConflict},
-	{"ErrUnexpected", trust.ErrUnexpected}, {"ErrSASRejected", trust.ErrSASRejected}, {"ErrVersion", trust.ErrVersion},
-	{"ErrMalformed", trust.ErrMalformed}, {"ErrAborted", trust.ErrAborted},
-}
-
 // classifyTrust names the error that stopped an attempt ("unclassified"
 // for an error the layer did not classify, which is itself a finding).
 func classifyTrust(err error) string {
-	for _, e := range trustErrors {
-		if errors.Is(err, e.err) {
-			return e.name
-		}
-	}
 	if err == nil {
 		return "none"
+	}
+	if name := trust.ErrorName(err); !strings.HasPrefix(name, "unclassified") {
+		return name
 	}
 	return "unclassified"
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -15,31 +14,18 @@ import (
 	sessionpb "github.com/strata-lab/strata/layers/session/pb"
 )
 
-const expectValid = "valid"
+const expectValid = layers.ExpectValid
 
 // errorNames maps the sentinels a vector may expect to their names.
-var errorNames = []struct {
-	name string
-	err  error
-}{
-	{"ErrVersion", ErrVersion}, {"ErrBadSignature", ErrBadSignature}, {"ErrLowOrderKey", ErrLowOrderKey},
-	{"ErrDecrypt", ErrDecrypt}, {"ErrTooManySkipped", ErrTooManySkipped}, {"ErrDuplicate", ErrDuplicate}, {"ErrRollback", ErrRollback},
-	{"ErrUnknownPrekey", ErrUnknownPrekey}, {"ErrTooLarge", ErrTooLarge}, {"ErrStaleDeviceList", ErrStaleDeviceList},
-	{"ErrUnknownDevice", ErrUnknownDevice}, {"ErrConfig", ErrConfig}, {"ErrRandom", ErrRandom}, {"ErrMalformed", ErrMalformed},
+var errorNames = layers.ErrorNames{
+	{Name: "ErrVersion", Err: ErrVersion}, {Name: "ErrBadSignature", Err: ErrBadSignature}, {Name: "ErrLowOrderKey", Err: ErrLowOrderKey},
+	{Name: "ErrDecrypt", Err: ErrDecrypt}, {Name: "ErrTooManySkipped", Err: ErrTooManySkipped}, {Name: "ErrDuplicate", Err: ErrDuplicate}, {Name: "ErrRollback", Err: ErrRollback},
+	{Name: "ErrUnknownPrekey", Err: ErrUnknownPrekey}, {Name: "ErrTooLarge", Err: ErrTooLarge}, {Name: "ErrStaleDeviceList", Err: ErrStaleDeviceList},
+	{Name: "ErrUnknownDevice", Err: ErrUnknownDevice}, {Name: "ErrConfig", Err: ErrConfig}, {Name: "ErrRandom", Err: ErrRandom}, {Name: "ErrMalformed", Err: ErrMalformed},
 }
 
 // ErrorName names the sentinel err wraps ("valid" for nil).
-func ErrorName(err error) string {
-	if err == nil {
-		return expectValid
-	}
-	for _, e := range errorNames {
-		if errors.Is(err, e.err) {
-			return e.name
-		}
-	}
-	return "unclassified: " + err.Error()
-}
+func ErrorName(err error) string { return errorNames.Name(err) }
 
 // recorder records every byte drawn from r.
 type recorder struct {

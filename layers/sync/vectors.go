@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"google.golang.org/protobuf/encoding/protowire"
 	"math/rand/v2"
@@ -17,31 +16,18 @@ import (
 )
 
 // Expect values: "valid", or the name of the sentinel error.
-const expectValid = "valid"
+const expectValid = layers.ExpectValid
 
 // errorNames maps the exported sentinels a vector may expect to their names.
-var errorNames = []struct {
-	name string
-	err  error
-}{
-	{"ErrFrameTooLarge", ErrFrameTooLarge}, {"ErrVersion", ErrVersion}, {"ErrUnknownField", ErrUnknownField},
-	{"ErrBadID", ErrBadID}, {"ErrLimit", ErrLimit}, {"ErrBodyTooLarge", ErrBodyTooLarge},
-	{"ErrParents", ErrParents}, {"ErrEphemeralParents", ErrEphemeralParents}, {"ErrReconcile", ErrReconcile},
-	{"ErrMalformed", ErrMalformed},
+var errorNames = layers.ErrorNames{
+	{Name: "ErrFrameTooLarge", Err: ErrFrameTooLarge}, {Name: "ErrVersion", Err: ErrVersion}, {Name: "ErrUnknownField", Err: ErrUnknownField},
+	{Name: "ErrBadID", Err: ErrBadID}, {Name: "ErrLimit", Err: ErrLimit}, {Name: "ErrBodyTooLarge", Err: ErrBodyTooLarge},
+	{Name: "ErrParents", Err: ErrParents}, {Name: "ErrEphemeralParents", Err: ErrEphemeralParents}, {Name: "ErrReconcile", Err: ErrReconcile},
+	{Name: "ErrMalformed", Err: ErrMalformed},
 }
 
 // classify names the most specific sentinel err wraps.
-func classify(err error) string {
-	if err == nil {
-		return expectValid
-	}
-	for _, e := range errorNames {
-		if errors.Is(err, e.err) {
-			return e.name
-		}
-	}
-	return "unclassified: " + err.Error()
-}
+func classify(err error) string { return errorNames.Name(err) }
 
 // MessageJSON is a message in vector files; byte strings are hex.
 type MessageJSON struct {

@@ -6,37 +6,27 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
+
+	"github.com/strata-lab/strata/layers"
 )
 
-const expectValid = "valid"
+const expectValid = layers.ExpectValid
 
-var errorNames = []struct {
-	name string
-	err  error
-}{
-	{"ErrCommitmentMismatch", ErrCommitmentMismatch}, {"ErrExpired", ErrExpired}, {"ErrLowOrder", ErrLowOrder},
-	{"ErrBadMAC", ErrBadMAC}, {"ErrRoleConflict", ErrRoleConflict}, {"ErrUnexpected", ErrUnexpected},
-	{"ErrSASRejected", ErrSASRejected}, {"ErrVersion", ErrVersion}, {"ErrMalformed", ErrMalformed},
-	{"ErrAborted", ErrAborted}, {"ErrConfig", ErrConfig}, {"ErrRandom", ErrRandom}, {"ErrIdentity", ErrIdentity},
+var errorNames = layers.ErrorNames{
+	{Name: "ErrCommitmentMismatch", Err: ErrCommitmentMismatch}, {Name: "ErrExpired", Err: ErrExpired}, {Name: "ErrLowOrder", Err: ErrLowOrder},
+	{Name: "ErrBadMAC", Err: ErrBadMAC}, {Name: "ErrRoleConflict", Err: ErrRoleConflict}, {Name: "ErrUnexpected", Err: ErrUnexpected},
+	{Name: "ErrSASRejected", Err: ErrSASRejected}, {Name: "ErrVersion", Err: ErrVersion}, {Name: "ErrMalformed", Err: ErrMalformed},
+	{Name: "ErrAborted", Err: ErrAborted}, {Name: "ErrConfig", Err: ErrConfig}, {Name: "ErrRandom", Err: ErrRandom}, {Name: "ErrIdentity", Err: ErrIdentity},
 }
 
-// classify names the sentinel err wraps.
-func classify(err error) string {
-	if err == nil {
-		return expectValid
-	}
-	for _, e := range errorNames {
-		if errors.Is(err, e.err) {
-			return e.name
-		}
-	}
-	return "unclassified: " + err.Error()
-}
+// ErrorName names the sentinel error err wraps, as vector files and
+// adversary models report it: "valid" for nil, "unclassified: ..." for an
+// error the layer did not classify.
+func ErrorName(err error) string { return errorNames.Name(err) }
 
 // detReader is the vectors' deterministic randomness (SPEC.md, "Test
 // vectors"): the concatenation of SHA-256(seed ‖ u32(i)) for i = 0, 1, ...
@@ -150,8 +140,8 @@ func genPayloadCases() (any, error) {
 		{"from-the-future", base, t0 - 10001, ErrExpired},
 	}
 	for _, c := range invalid {
-		got := classify(checkPayload(c.b, c.now))
-		if want := classify(c.expect); got != want {
+		got := ErrorName(checkPayload(c.b, c.now))
+		if want := ErrorName(c.expect); got != want {
 			return nil, fmt.Errorf("%s: got %s, want %s", c.name, got, want)
 		}
 		cases = append(cases, payloadCase{Name: c.name, Payload: hex.EncodeToString(c.b), NowMs: c.now, Expect: got})
@@ -181,7 +171,7 @@ func checkPayloadCase(c payloadCase) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
-	if got := classify(checkPayload(b, c.NowMs)); got != c.Expect {
+	if got := ErrorName(checkPayload(b, c.NowMs)); got != c.Expect {
 		return fmt.Errorf("%s: gives %s, vector expects %s", c.Name, got, c.Expect)
 	}
 	if c.Expect != expectValid {

@@ -60,10 +60,10 @@ func genRecordCases() (any, error) {
 	}
 	for _, c := range invalid {
 		_, err := DecodeRecord(c.b)
-		if got, want := classify(err), classify(c.expect); got != want {
+		if got, want := ErrorName(err), ErrorName(c.expect); got != want {
 			return nil, fmt.Errorf("%s: got %s (%v), want %s", c.name, got, err, want)
 		}
-		cases = append(cases, recordCase{Name: c.name, Record: hex.EncodeToString(c.b), Expect: classify(c.expect)})
+		cases = append(cases, recordCase{Name: c.name, Record: hex.EncodeToString(c.b), Expect: ErrorName(c.expect)})
 	}
 	return cases, nil
 }
@@ -81,7 +81,7 @@ func checkRecordCase(c recordCase) error {
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
 	r, err := DecodeRecord(b)
-	if got := classify(err); got != c.Expect {
+	if got := ErrorName(err); got != c.Expect {
 		return fmt.Errorf("%s: decoding gives %s, vector expects %s", c.Name, got, c.Expect)
 	}
 	if err == nil {
@@ -358,10 +358,10 @@ func genAbortCases() (any, error) {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 		out, err := runDUT(c)
-		if got, want := classify(err), classify(s.expect); got != want {
+		if got, want := ErrorName(err), ErrorName(s.expect); got != want {
 			return nil, fmt.Errorf("%s: gives %s (%v), want %s", s.name, got, err, want)
 		}
-		c.Out, c.Expect = out, classify(err)
+		c.Out, c.Expect = out, ErrorName(err)
 		if c.Payload == "" {
 			return nil, fmt.Errorf("%s: no DUT payload", s.name)
 		}
@@ -375,7 +375,7 @@ func genAbortCases() (any, error) {
 
 func checkAbortCase(c abortCase) error {
 	out, err := runDUT(&c)
-	if got := classify(err); got != c.Expect {
+	if got := ErrorName(err); got != c.Expect {
 		return fmt.Errorf("%s: gives %s, vector expects %s", c.Name, got, c.Expect)
 	}
 	if !slices.Equal(out, c.Out) && !(len(out) == 0 && len(c.Out) == 0) {
