@@ -39,6 +39,21 @@ func (c *recorder) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// sources returns Alice's and Bob's randomness for a case: the recorded
+// bytes when checking, fresh seeded streams when generating.
+func sources(seed, aliceRandom, bobRandom string, check bool) (ra, rb *recorder, err error) {
+	if !check {
+		aliceRandom, bobRandom = "", ""
+	}
+	if ra, err = source(seed+"/alice", aliceRandom); err != nil {
+		return nil, nil, err
+	}
+	if rb, err = source(seed+"/bob", bobRandom); err != nil {
+		return nil, nil, err
+	}
+	return ra, rb, nil
+}
+
 // source returns the reader a case runs with: the seeded stream when
 // generating (recorded is nil), the recorded bytes when checking.
 func source(seed string, recorded string) (*recorder, error) {
@@ -85,15 +100,7 @@ func identityHex(p IdentityPublic) string { return hx(append(p.DH[:], p.Sign[:].
 // recorded random bytes.
 func runHandshake(in handshakeCase, check bool) (handshakeCase, error) {
 	out := handshakeCase{Name: in.Name, Seed: in.Seed, OneTime: in.OneTime, Mutation: in.Mutation, Plaintext: in.Plaintext}
-	ar, br := in.AliceRandom, in.BobRandom
-	if !check {
-		ar, br = "", ""
-	}
-	ra, err := source(in.Seed+"/alice", ar)
-	if err != nil {
-		return out, err
-	}
-	rb, err := source(in.Seed+"/bob", br)
+	ra, rb, err := sources(in.Seed, in.AliceRandom, in.BobRandom, check)
 	if err != nil {
 		return out, err
 	}
@@ -321,15 +328,7 @@ type ratchetCase struct {
 func runRatchet(in ratchetCase, check bool) (ratchetCase, error) {
 	out := in
 	out.Steps = nil
-	ar, br := in.AliceRandom, in.BobRandom
-	if !check {
-		ar, br = "", ""
-	}
-	ra, err := source(in.Seed+"/alice", ar)
-	if err != nil {
-		return out, err
-	}
-	rb, err := source(in.Seed+"/bob", br)
+	ra, rb, err := sources(in.Seed, in.AliceRandom, in.BobRandom, check)
 	if err != nil {
 		return out, err
 	}

@@ -859,7 +859,7 @@ func (e *Engine) commit() error {
 		ms := e.msgs[id]
 		b.Messages = append(b.Messages, StoredMessage{Message: ms.m, Delivered: ms.delivered, Since: ms.since})
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(e.dirtyRecords), cmpRecordKey) {
+	for _, k := range slices.SortedFunc(maps.Keys(e.dirtyRecords), RecordKey.Compare) {
 		if r := e.records.get(k); r != nil {
 			b.Records = append(b.Records, r.Record)
 		} else {
@@ -924,7 +924,7 @@ func (e *Engine) StateDigest() [32]byte {
 			h.Write([]byte{0})
 		}
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(e.records.byKey), cmpRecordKey) {
+	for _, k := range slices.SortedFunc(maps.Keys(e.records.byKey), RecordKey.Compare) {
 		r := e.records.get(k)
 		h.Write([]byte(k.Peer))
 		h.Write([]byte{byte(k.Kind)})

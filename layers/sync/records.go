@@ -115,7 +115,7 @@ func (h recHeap) Less(i, j int) bool {
 	if !da.Equal(db) {
 		return da.Before(db)
 	}
-	return cmpRecordKey(a.RecordKey, b.RecordKey) < 0
+	return a.RecordKey.Compare(b.RecordKey) < 0
 }
 func (h recHeap) Swap(i, j int) {
 	h.es[i], h.es[j] = h.es[j], h.es[i]

@@ -127,7 +127,7 @@ func (s *MemStore) Load() (*Snapshot, error) {
 	for _, k := range slices.SortedFunc(maps.Keys(s.messages), cmpID) {
 		snap.Messages = append(snap.Messages, s.messages[k])
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(s.records), cmpRecordKey) {
+	for _, k := range slices.SortedFunc(maps.Keys(s.records), RecordKey.Compare) {
 		snap.Records = append(snap.Records, s.records[k])
 	}
 	return snap, nil
@@ -178,5 +178,3 @@ func (a RecordKey) Compare(b RecordKey) int {
 	}
 	return cmpID(a.ID, b.ID)
 }
-
-func cmpRecordKey(a, b RecordKey) int { return a.Compare(b) }
