@@ -2,9 +2,10 @@ package session
 
 import (
 	"crypto/ed25519"
-	"crypto/mlkem"
 	"fmt"
 	"time"
+
+	"github.com/cloudflare/circl/kem/mlkem/mlkem768"
 )
 
 // Specification constants (SPEC.md, "Wire format" and "Procedures").
@@ -17,9 +18,9 @@ const (
 	// keys.
 	KeySize = 32
 	// KEMPublicKeySize, KEMCiphertextSize and KEMSeedSize are ML-KEM-768's.
-	KEMPublicKeySize  = mlkem.EncapsulationKeySize768
-	KEMCiphertextSize = mlkem.CiphertextSize768
-	KEMSeedSize       = mlkem.SeedSize
+	KEMPublicKeySize  = mlkem768.PublicKeySize
+	KEMCiphertextSize = mlkem768.CiphertextSize
+	KEMSeedSize       = mlkem768.KeySeedSize
 	// SignatureSize is Ed25519's.
 	SignatureSize = ed25519.SignatureSize
 	// DeviceIDSize is the size of a device id.
@@ -50,8 +51,7 @@ const (
 	infoPQXDH    = "Strata_PQXDH_X25519_SHA-256_ML-KEM-768_v1"
 	infoRoot     = "Strata_Ratchet_Root_v1"
 	infoRootPQ   = "Strata_Ratchet_Root_PQ_v1"
-	labelSPK     = "Strata_SignedPrekey_v1"
-	labelKEM     = "Strata_KEMPrekey_v1"
+	labelPrekeys = "Strata_Prekeys_v1"
 	labelDevices = "Strata_DeviceList_v1"
 )
 

@@ -10,7 +10,7 @@ import (
 // Serialized device layout (SPEC.md, "Device state").
 const (
 	deviceMagic   = "STRD"
-	deviceVersion = 1
+	deviceVersion = 2
 	// maxPrekeys bounds each kind of prekey in a serialized device.
 	maxPrekeys = 4096
 )
@@ -37,7 +37,6 @@ func (d *Device) Marshal() []byte {
 		k := d.spk[id]
 		b = binary.BigEndian.AppendUint32(b, id)
 		b = append(b, k.priv[:]...)
-		b = append(b, k.sig...)
 	}
 	b = binary.BigEndian.AppendUint16(b, uint16(len(d.opk)))
 	for _, id := range sortedIDs(d.opk) {
@@ -55,7 +54,6 @@ func (d *Device) Marshal() []byte {
 			lr = 1
 		}
 		b = append(b, lr)
-		b = append(b, k.sig...)
 	}
 	return b
 }
@@ -86,7 +84,7 @@ func UnmarshalDevice(data []byte) (*Device, error) {
 	}
 	id.pub.DH = id.dh.pub
 	copy(id.pub.Sign[:], id.sign.Public().(ed25519.PublicKey))
-	d := &Device{id: id, current: current, nextID: next, spk: map[uint32]signedPrekey{}, opk: map[uint32]xkey{}, kem: map[uint32]kemPrekey{}}
+	d := &Device{id: id, current: current, nextID: next, spk: map[uint32]xkey{}, opk: map[uint32]xkey{}, kem: map[uint32]kemPrekey{}}
 	var last uint32
 	seen := map[uint32]bool{}
 	idOK := func(i uint32) error {
@@ -115,7 +113,6 @@ func UnmarshalDevice(data []byte) (*Device, error) {
 		i := r.u32()
 		var priv [KeySize]byte
 		r.key(&priv)
-		sig := r.take(SignatureSize)
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -126,7 +123,7 @@ func UnmarshalDevice(data []byte) (*Device, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.spk[i] = signedPrekey{x, sig}
+		d.spk[i] = x
 	}
 	if n, err = count(); err != nil {
 		return nil, err
@@ -155,7 +152,6 @@ func UnmarshalDevice(data []byte) (*Device, error) {
 		i := r.u32()
 		ks := r.take(KEMSeedSize)
 		lr := r.take(1)
-		sig := r.take(SignatureSize)
 		if r.err != nil {
 			return nil, r.err
 		}
@@ -169,7 +165,7 @@ func UnmarshalDevice(data []byte) (*Device, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.kem[i] = kemPrekey{k, lr[0] == 1, sig}
+		d.kem[i] = kemPrekey{k, lr[0] == 1}
 		hasLastResort = hasLastResort || lr[0] == 1
 	}
 	if len(r.b) != 0 {

@@ -47,8 +47,8 @@ func deriveHandshake(dhs [][KeySize]byte, ss []byte) handshakeSecrets {
 // Initiate starts a session with the device that published bundle. It
 // verifies the bundle's signatures; the caller must check that
 // Session.Remote is the device it meant. Random bytes are drawn in this
-// order: the ephemeral X25519 key (32), the ML-KEM encapsulation
-// randomness (32), the first ratchet X25519 key (32).
+// order: the ephemeral X25519 key (32), which is also the first ratchet
+// key, then the ML-KEM encapsulation randomness (32).
 func Initiate(r io.Reader, self *Device, bundle []byte) (*Session, error) {
 	b, err := ParseBundle(bundle)
 	if err != nil {
@@ -79,21 +79,21 @@ func initiate(r io.Reader, self *IdentityKey, b *Bundle) (*Session, handshakeSec
 		}
 		dhs = append(dhs, d)
 	}
-	ss, ct, err := encapsulate(r, b.KEMPrekey)
+	kemPK, err := parseKEMPublic(b.KEMPrekey)
+	if err != nil {
+		return nil, handshakeSecrets{}, err
+	}
+	ss, ct, err := encapsulate(r, kemPK)
 	if err != nil {
 		return nil, handshakeSecrets{}, err
 	}
 	sec := deriveHandshake(dhs, ss)
 	s := &Session{initiator: true, local: self.pub, remote: b.Identity}
-	if s.dhs, err = newX25519(r); err != nil {
-		return nil, handshakeSecrets{}, err
-	}
+	// The ephemeral key is the first ratchet key: X25519(DHs, SPK_B) is DH3
+	// (SPEC.md, "Handshake").
+	s.dhs = eph
 	s.dhr, s.hasDHr = b.SignedPrekey, true
-	d, err := dh(s.dhs, s.dhr)
-	if err != nil {
-		return nil, handshakeSecrets{}, err
-	}
-	s.rk, s.cks, s.nhks = kdfRK(sec.SK, d, nil)
+	s.rk, s.cks, s.nhks = kdfRK(sec.SK, dhs[2], nil)
 	s.hasCKs = true
 	s.hks, s.hasHKs = sec.HKa, true
 	s.nhkr = sec.NHKb
@@ -221,7 +221,7 @@ func (d *Device) respond(r io.Reader, cfg Config, now time.Time, msg []byte, kee
 		priv xkey
 		pub  [KeySize]byte
 	}
-	pairs := []pair{{spk.xkey, im.identity.DH}, {d.id.dh, im.ephemeral}, {spk.xkey, im.ephemeral}}
+	pairs := []pair{{spk, im.identity.DH}, {d.id.dh, im.ephemeral}, {spk, im.ephemeral}}
 	if im.opkID != 0 {
 		pairs = append(pairs, pair{opk, im.ephemeral})
 	}
@@ -239,7 +239,10 @@ func (d *Device) respond(r io.Reader, cfg Config, now time.Time, msg []byte, kee
 	}
 	sec := deriveHandshake(dhs, ss)
 	s := &Session{local: d.id.pub, remote: im.identity, initDigest: im.digest, hasInitDigest: true}
-	s.dhs = spk.xkey
+	s.dhs = spk
+	// The initiator's first ratchet key is its ephemeral key, so the
+	// first ratchet step's X25519(SPK_B, DHr) is DH3, computed above.
+	s.knownDH = &knownDH{pub: im.ephemeral, out: dhs[2]}
 	s.rk = sec.SK
 	s.nhks = sec.NHKb
 	s.nhkr = sec.HKa

@@ -45,32 +45,25 @@ func NewIdentityKey(r io.Reader) (*IdentityKey, error) {
 // Public returns the public identity.
 func (k *IdentityKey) Public() IdentityPublic { return k.pub }
 
-// spkMessage and kemMessage are the byte strings prekey signatures cover
-// (SPEC.md, "Prekey signatures").
-func spkMessage(id uint32, pub []byte) []byte {
-	m := append([]byte(labelSPK), 0, 0, 0, 0)
-	binary.BigEndian.PutUint32(m[len(labelSPK):], id)
-	return append(m, pub...)
-}
-
-func kemMessage(id uint32, lastResort bool, pub []byte) []byte {
-	m := append([]byte(labelKEM), 0, 0, 0, 0, 0)
-	binary.BigEndian.PutUint32(m[len(labelKEM):], id)
+// prekeysMessage is the byte string a bundle's signature covers (SPEC.md,
+// "Prekey signature"): the signed prekey and the ML-KEM prekey together.
+func prekeysMessage(spkID uint32, spk []byte, kemID uint32, lastResort bool, kem []byte) []byte {
+	m := make([]byte, 0, len(labelPrekeys)+4+KeySize+4+1+KEMPublicKeySize)
+	m = append(m, labelPrekeys...)
+	m = binary.BigEndian.AppendUint32(m, spkID)
+	m = append(m, spk...)
+	m = binary.BigEndian.AppendUint32(m, kemID)
+	lr := byte(0)
 	if lastResort {
-		m[len(m)-1] = 1
+		lr = 1
 	}
-	return append(m, pub...)
+	m = append(m, lr)
+	return append(m, kem...)
 }
 
 type kemPrekey struct {
 	key        *kemKey
 	lastResort bool
-	sig        []byte
-}
-
-type signedPrekey struct {
-	xkey
-	sig []byte
 }
 
 // Device is one device's private key material: its identity and the
@@ -78,7 +71,7 @@ type signedPrekey struct {
 // Prekey ids are allocated from one counter starting at 1.
 type Device struct {
 	id      *IdentityKey
-	spk     map[uint32]signedPrekey
+	spk     map[uint32]xkey
 	current uint32 // id of the signed prekey bundles carry
 	opk     map[uint32]xkey
 	kem     map[uint32]kemPrekey
@@ -92,7 +85,7 @@ func NewDevice(r io.Reader) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Device{id: id, spk: map[uint32]signedPrekey{}, opk: map[uint32]xkey{}, kem: map[uint32]kemPrekey{}, nextID: 1}
+	d := &Device{id: id, spk: map[uint32]xkey{}, opk: map[uint32]xkey{}, kem: map[uint32]kemPrekey{}, nextID: 1}
 	if err := d.RotateSignedPrekey(r); err != nil {
 		return nil, err
 	}
@@ -115,7 +108,7 @@ func (d *Device) RotateSignedPrekey(r io.Reader) error {
 		return err
 	}
 	id := d.allocID()
-	d.spk[id] = signedPrekey{x, ed25519.Sign(d.id.sign, spkMessage(id, x.pub[:]))}
+	d.spk[id] = x
 	d.current = id
 	return nil
 }
@@ -152,7 +145,7 @@ func (d *Device) addKEM(r io.Reader, lastResort bool) error {
 		return err
 	}
 	id := d.allocID()
-	d.kem[id] = kemPrekey{k, lastResort, ed25519.Sign(d.id.sign, kemMessage(id, lastResort, k.public()))}
+	d.kem[id] = kemPrekey{k, lastResort}
 	return nil
 }
 
@@ -178,7 +171,7 @@ func (d *Device) Bundle() ([]byte, error) {
 		Version:      ProtocolVersion,
 		IdentityDh:   d.id.pub.DH[:],
 		IdentitySign: d.id.pub.Sign[:],
-		SignedPrekey: &sessionpb.SignedPrekey{Id: d.current, PublicKey: spk.pub[:], Signature: spk.sig},
+		SignedPrekey: &sessionpb.SignedPrekey{Id: d.current, PublicKey: spk.pub[:]},
 	}
 	if id, ok := minKey(d.opk, func(xkey) bool { return true }); ok {
 		p := d.opk[id]
@@ -189,7 +182,9 @@ func (d *Device) Bundle() ([]byte, error) {
 		id, _ = minKey(d.kem, func(k kemPrekey) bool { return k.lastResort })
 	}
 	k := d.kem[id]
-	b.KemPrekey = &sessionpb.KEMPrekey{Id: id, PublicKey: k.key.public(), LastResort: k.lastResort, Signature: k.sig}
+	kemPub := k.key.public()
+	b.KemPrekey = &sessionpb.KEMPrekey{Id: id, PublicKey: kemPub, LastResort: k.lastResort}
+	b.Signature = ed25519.Sign(d.id.sign, prekeysMessage(d.current, spk.pub[:], id, k.lastResort, kemPub))
 	return proto.MarshalOptions{Deterministic: true}.Marshal(b)
 }
 
@@ -245,8 +240,8 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	if spk.Id == 0 || kem.Id == 0 || (pb.OneTimePrekey != nil && pb.OneTimePrekey.Id == 0) {
 		return nil, fmt.Errorf("%w: prekey id 0", ErrMalformed)
 	}
-	if len(spk.Signature) != SignatureSize || len(kem.Signature) != SignatureSize {
-		return nil, fmt.Errorf("%w: signature length", ErrMalformed)
+	if len(pb.Signature) != SignatureSize {
+		return nil, fmt.Errorf("%w: bundle signature of %d bytes", ErrMalformed, len(pb.Signature))
 	}
 	if err := copy32(&b.SignedPrekey, spk.PublicKey, "signed prekey"); err != nil {
 		return nil, err
@@ -273,11 +268,8 @@ func ParseBundle(data []byte) (*Bundle, error) {
 		}
 	}
 	signer := ed25519.PublicKey(b.Identity.Sign[:])
-	if !ed25519.Verify(signer, spkMessage(spk.Id, spk.PublicKey), spk.Signature) {
-		return nil, fmt.Errorf("%w: signed prekey %d", ErrBadSignature, spk.Id)
-	}
-	if !ed25519.Verify(signer, kemMessage(kem.Id, kem.LastResort, kem.PublicKey), kem.Signature) {
-		return nil, fmt.Errorf("%w: KEM prekey %d", ErrBadSignature, kem.Id)
+	if !ed25519.Verify(signer, prekeysMessage(spk.Id, spk.PublicKey, kem.Id, kem.LastResort, kem.PublicKey), pb.Signature) {
+		return nil, fmt.Errorf("%w: prekeys %d and %d", ErrBadSignature, spk.Id, kem.Id)
 	}
 	return &b, nil
 }

@@ -3,14 +3,17 @@ package session
 import (
 	"bytes"
 	"crypto/cipher"
-	"crypto/mlkem"
 	"fmt"
 	"io"
 	"math"
 	"time"
 
+	"github.com/cloudflare/circl/kem/mlkem/mlkem768"
 	"google.golang.org/protobuf/encoding/protowire"
 )
+
+// knownDH caches X25519(DHs, pub) = out.
+type knownDH struct{ pub, out [KeySize]byte }
 
 // skippedKey is a stored message key of a skipped message.
 type skippedKey struct {
@@ -41,17 +44,21 @@ type Session struct {
 	sendChains     uint32 // sending chains created so far
 	sendPQ         bool   // the current sending chain is post-quantum
 	ownKEM         *kemKey
-	ownEK          []byte // cached public key of ownKEM
-	peerEK         []byte // the peer's latest ML-KEM-768 ratchet key
-	pendingCT      []byte // ciphertext every message of the current PQ chain carries
-	recvCount      uint64
-	gen            uint64 // generation: +1 per Encrypt and per accepted Decrypt
-	skipped        []skippedKey
-	initial        []byte // initiator: InitialMessage fields 1-8, until the peer answers
-	initDigest     [32]byte
-	hksAEAD        aeadCache // not serialized: AES-GCM under HKs
-	hkrAEAD        aeadCache // not serialized: AES-GCM under HKr
-	hasInitDigest  bool      // responder: SHA-256 of the initial message's fields 1-8
+	ownEK          []byte              // cached public key of ownKEM
+	peerEK         []byte              // the peer's latest ML-KEM-768 ratchet key
+	peerKey        *mlkem768.PublicKey // peerEK decoded, not serialized
+	// knownDH is a DH output the responder computed in the handshake
+	// (DH3) that its first ratchet step needs again; not serialized.
+	knownDH       *knownDH
+	pendingCT     []byte // ciphertext every message of the current PQ chain carries
+	recvCount     uint64
+	gen           uint64 // generation: +1 per Encrypt and per accepted Decrypt
+	skipped       []skippedKey
+	initial       []byte // initiator: InitialMessage fields 1-8, until the peer answers
+	initDigest    [32]byte
+	hksAEAD       aeadCache // not serialized: AES-GCM under HKs
+	hkrAEAD       aeadCache // not serialized: AES-GCM under HKr
+	hasInitDigest bool      // responder: SHA-256 of the initial message's fields 1-8
 }
 
 // Local and Remote return the identities of the two devices.
@@ -280,7 +287,7 @@ func containsKey(ks [][KeySize]byte, k [KeySize]byte) bool {
 
 // nextReceived derives the next receiving message key and opens the body.
 func (s *Session) nextReceived(m wireMessage) ([]byte, error) {
-	mk, next, _ := kdfCK(s.ckr)
+	mk, next := kdfCKRecv(s.ckr)
 	pt, err := s.openBody(mk, m)
 	if err != nil {
 		return nil, err
@@ -317,7 +324,7 @@ func (s *Session) skipTo(cfg Config, until uint32, now time.Time) error {
 		return fmt.Errorf("%w: %d > %d", ErrTooManySkipped, until-s.nr, cfg.MaxSkip)
 	}
 	for s.nr < until {
-		mk, next, _ := kdfCK(s.ckr)
+		mk, next := kdfCKRecv(s.ckr)
 		s.skipped = append(s.skipped, skippedKey{hk: s.hkr, n: s.nr, mk: mk, seq: s.recvCount, at: now.Unix()})
 		s.ckr = next
 		s.nr++
@@ -381,25 +388,29 @@ func (s *Session) ratchet(r io.Reader, cfg Config, h *header) error {
 	s.hkr, s.hasHKr = s.nhkr, true
 	s.dhr, s.hasDHr = h.dh, true
 	var ss []byte
+	var err error
 	if h.pq {
-		if _, err := mlkem.NewEncapsulationKey768(h.ek); err != nil {
-			return fmt.Errorf("%w: peer ML-KEM key: %w", ErrMalformed, err)
+		var pk *mlkem768.PublicKey
+		if pk, err = parseKEMPublic(h.ek); err != nil {
+			return fmt.Errorf("peer ratchet key: %w", err)
 		}
-		s.peerEK = bytes.Clone(h.ek)
+		s.peerEK, s.peerKey = bytes.Clone(h.ek), pk
 		if h.hasCT {
 			if s.ownKEM == nil {
 				return fmt.Errorf("%w: ciphertext but no ML-KEM ratchet key", ErrDecrypt)
 			}
-			var err error
 			if ss, err = s.ownKEM.decapsulate(h.ct); err != nil {
 				return err
 			}
 		}
 	}
-	d, err := dh(s.dhs, s.dhr)
-	if err != nil {
+	var d [KeySize]byte
+	if k := s.knownDH; k != nil && k.pub == s.dhr {
+		d = k.out
+	} else if d, err = dh(s.dhs, s.dhr); err != nil {
 		return err
 	}
+	s.knownDH = nil
 	s.rk, s.ckr, s.nhkr = kdfRK(s.rk, d, ss)
 	s.hasCKr = true
 
@@ -417,7 +428,7 @@ func (s *Session) ratchet(r io.Reader, cfg Config, h *header) error {
 		}
 		s.ownEK = s.ownKEM.public()
 		if s.peerEK != nil {
-			if ss2, s.pendingCT, err = encapsulate(r, s.peerEK); err != nil {
+			if ss2, s.pendingCT, err = encapsulate(r, s.peerKey); err != nil {
 				return err
 			}
 		}

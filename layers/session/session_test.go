@@ -433,7 +433,7 @@ func TestDeviceMarshal(t *testing.T) {
 	if _, pt, err := d2.Respond(r, DefaultConfig(), t0, mustEnc(t, sa, "hi")); err != nil || string(pt) != "hi" {
 		t.Fatal(pt, err)
 	}
-	for _, bad := range [][]byte{b[:len(b)-1], append(bytes.Clone(b), 0), append([]byte("STRD\x02"), b[5:]...)} {
+	for _, bad := range [][]byte{b[:len(b)-1], append(bytes.Clone(b), 0), append([]byte("STRD\x01"), b[5:]...)} {
 		if _, err := UnmarshalDevice(bad); err == nil {
 			t.Fatal("bad device state accepted")
 		}

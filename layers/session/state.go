@@ -1,7 +1,6 @@
 package session
 
 import (
-	"crypto/mlkem"
 	"encoding/binary"
 	"fmt"
 )
@@ -249,9 +248,11 @@ func (s *Session) check() error {
 		return bad("initial message fields on the wrong side")
 	}
 	if s.peerEK != nil {
-		if _, err := mlkem.NewEncapsulationKey768(s.peerEK); err != nil {
+		pk, err := parseKEMPublic(s.peerEK)
+		if err != nil {
 			return bad("peer ML-KEM key")
 		}
+		s.peerKey = pk
 	}
 	x, err := xkeyFrom(s.dhs.priv)
 	if err != nil {

@@ -199,9 +199,8 @@ func namedKeys(a, b []byte, oneTime bool) map[string]string {
 		take(p.stream, p.who+"_signed_prekey_private", 64, 32)
 		take(p.stream, p.who+"_last_resort_mlkem_seed", 96, 64)
 	}
-	take(a, "alice_ephemeral_private", 160, 32)
+	take(a, "alice_ephemeral_private", 160, 32) // also her first ratchet key
 	take(a, "alice_encapsulation_m", 192, 32)
-	take(a, "alice_first_ratchet_private", 224, 32)
 	if oneTime {
 		take(b, "bob_one_time_prekey_private", 160, 32)
 		take(b, "bob_one_time_mlkem_seed", 192, 64)
@@ -218,9 +217,12 @@ func mutateBundle(mutation string, bundle []byte, bob *Device) []byte {
 	}
 	switch mutation {
 	case "bundle-bad-signature":
-		pb.SignedPrekey.Signature[0] ^= 1
-	case "bundle-kem-signature":
+		pb.Signature[0] ^= 1
+	case "bundle-kem-key":
 		pb.KemPrekey.PublicKey[5] ^= 1
+	case "bundle-spk-swapped":
+		// a signed prekey the device never signed with this ML-KEM key
+		pb.SignedPrekey.PublicKey = pb.OneTimePrekey.PublicKey
 	case "bundle-last-resort-flag":
 		pb.KemPrekey.LastResort = !pb.KemPrekey.LastResort
 	case "bundle-low-order-spk":
@@ -265,8 +267,9 @@ func genHandshakeCases() (any, error) {
 		{Name: "with-one-time-prekey", Seed: "hs-1", OneTime: true, Plaintext: hx([]byte("hello, bob"))},
 		{Name: "last-resort-only", Seed: "hs-2", Plaintext: hx([]byte("no one-time keys left"))},
 		{Name: "empty-plaintext", Seed: "hs-3", OneTime: true},
-		{Name: "bad-spk-signature", Seed: "hs-4", OneTime: true, Mutation: "bundle-bad-signature"},
-		{Name: "bad-kem-signature", Seed: "hs-5", Mutation: "bundle-kem-signature"},
+		{Name: "bad-bundle-signature", Seed: "hs-4", OneTime: true, Mutation: "bundle-bad-signature"},
+		{Name: "kem-prekey-altered", Seed: "hs-5", Mutation: "bundle-kem-key"},
+		{Name: "signed-prekey-swapped", Seed: "hs-15", OneTime: true, Mutation: "bundle-spk-swapped"},
 		{Name: "last-resort-flag-flipped", Seed: "hs-6", Mutation: "bundle-last-resort-flag"},
 		{Name: "low-order-spk", Seed: "hs-7", Mutation: "bundle-low-order-spk"},
 		{Name: "bundle-version-2", Seed: "hs-8", Mutation: "bundle-version-2"},

@@ -35,14 +35,17 @@ type PrekeyBundle struct {
 	// identity_dh is the device's 32-byte X25519 identity public key (IK).
 	IdentityDh []byte `protobuf:"bytes,2,opt,name=identity_dh,json=identityDh,proto3" json:"identity_dh,omitempty"`
 	// identity_sign is the device's 32-byte Ed25519 public key that signs
-	// the prekeys.
+	// the bundle.
 	IdentitySign []byte `protobuf:"bytes,3,opt,name=identity_sign,json=identitySign,proto3" json:"identity_sign,omitempty"`
 	// signed_prekey is the current X25519 signed prekey (SPK).
 	SignedPrekey *SignedPrekey `protobuf:"bytes,4,opt,name=signed_prekey,json=signedPrekey,proto3" json:"signed_prekey,omitempty"`
 	// one_time_prekey is an optional X25519 one-time prekey (OPK).
 	OneTimePrekey *OneTimePrekey `protobuf:"bytes,5,opt,name=one_time_prekey,json=oneTimePrekey,proto3" json:"one_time_prekey,omitempty"`
-	// kem_prekey is a signed ML-KEM-768 prekey (one-time or last-resort).
-	KemPrekey     *KEMPrekey `protobuf:"bytes,6,opt,name=kem_prekey,json=kemPrekey,proto3" json:"kem_prekey,omitempty"`
+	// kem_prekey is an ML-KEM-768 prekey (one-time or last-resort).
+	KemPrekey *KEMPrekey `protobuf:"bytes,6,opt,name=kem_prekey,json=kemPrekey,proto3" json:"kem_prekey,omitempty"`
+	// signature is the 64-byte Ed25519 signature of SPEC.md "Prekey
+	// signature": one signature binds the signed prekey and the ML-KEM prekey.
+	Signature     []byte `protobuf:"bytes,7,opt,name=signature,proto3" json:"signature,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -119,13 +122,18 @@ func (x *PrekeyBundle) GetKemPrekey() *KEMPrekey {
 	return nil
 }
 
+func (x *PrekeyBundle) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 type SignedPrekey struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	// public_key is 32 bytes (X25519).
-	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
-	// signature is the 64-byte Ed25519 signature of SPEC.md "Prekey signatures".
-	Signature     []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	PublicKey     []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -170,13 +178,6 @@ func (x *SignedPrekey) GetId() uint32 {
 func (x *SignedPrekey) GetPublicKey() []byte {
 	if x != nil {
 		return x.PublicKey
-	}
-	return nil
-}
-
-func (x *SignedPrekey) GetSignature() []byte {
-	if x != nil {
-		return x.Signature
 	}
 	return nil
 }
@@ -239,8 +240,7 @@ type KEMPrekey struct {
 	// public_key is the 1184-byte ML-KEM-768 encapsulation key.
 	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	// last_resort is true for the long-lived fallback key.
-	LastResort    bool   `protobuf:"varint,3,opt,name=last_resort,json=lastResort,proto3" json:"last_resort,omitempty"`
-	Signature     []byte `protobuf:"bytes,4,opt,name=signature,proto3" json:"signature,omitempty"`
+	LastResort    bool `protobuf:"varint,3,opt,name=last_resort,json=lastResort,proto3" json:"last_resort,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -294,13 +294,6 @@ func (x *KEMPrekey) GetLastResort() bool {
 		return x.LastResort
 	}
 	return false
-}
-
-func (x *KEMPrekey) GetSignature() []byte {
-	if x != nil {
-		return x.Signature
-	}
-	return nil
 }
 
 // InitialMessage is the first message of a session, from the initiator to
@@ -564,7 +557,7 @@ var File_layers_session_pb_session_proto protoreflect.FileDescriptor
 
 const file_layers_session_pb_session_proto_rawDesc = "" +
 	"\n" +
-	"\x1flayers/session/pb/session.proto\x12\x11strata.session.v1\"\xbb\x02\n" +
+	"\x1flayers/session/pb/session.proto\x12\x11strata.session.v1\"\xd9\x02\n" +
 	"\fPrekeyBundle\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x1f\n" +
 	"\videntity_dh\x18\x02 \x01(\fR\n" +
@@ -573,23 +566,22 @@ const file_layers_session_pb_session_proto_rawDesc = "" +
 	"\rsigned_prekey\x18\x04 \x01(\v2\x1f.strata.session.v1.SignedPrekeyR\fsignedPrekey\x12H\n" +
 	"\x0fone_time_prekey\x18\x05 \x01(\v2 .strata.session.v1.OneTimePrekeyR\roneTimePrekey\x12;\n" +
 	"\n" +
-	"kem_prekey\x18\x06 \x01(\v2\x1c.strata.session.v1.KEMPrekeyR\tkemPrekey\"[\n" +
+	"kem_prekey\x18\x06 \x01(\v2\x1c.strata.session.v1.KEMPrekeyR\tkemPrekey\x12\x1c\n" +
+	"\tsignature\x18\a \x01(\fR\tsignature\"C\n" +
 	"\fSignedPrekey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x1d\n" +
 	"\n" +
-	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature\">\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKeyJ\x04\b\x03\x10\x04\">\n" +
 	"\rOneTimePrekey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x1d\n" +
 	"\n" +
-	"public_key\x18\x02 \x01(\fR\tpublicKey\"y\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKey\"a\n" +
 	"\tKEMPrekey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x1f\n" +
 	"\vlast_resort\x18\x03 \x01(\bR\n" +
-	"lastResort\x12\x1c\n" +
-	"\tsignature\x18\x04 \x01(\fR\tsignature\"\xca\x02\n" +
+	"lastResortJ\x04\b\x04\x10\x05\"\xca\x02\n" +
 	"\x0eInitialMessage\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x1f\n" +
 	"\videntity_dh\x18\x02 \x01(\fR\n" +
