@@ -3,8 +3,11 @@
 // accepted (must be none) and why it rejected the others. Each run becomes
 // a result document of kind "attack" whose goal is zero accepted attempts.
 //
+// Traffic-analysis adversaries do not win or lose single attempts: they
+// estimate, and an Attack with Measure records what they learned.
+//
 // The models themselves live in subpackages: attacks/session targets the
-// trust and session layers.
+// trust and session layers, attacks/trafficanalysis the mixnet.
 package attacks
 
 import (
@@ -64,7 +67,12 @@ type Attack struct {
 	Property string
 	// About says what the adversary does; Anchor what the goal is held to.
 	About, Anchor string
-	Run           func(ctx context.Context, o Options) (*Outcome, error)
+	// Run counts attempts the layer accepted or rejected. Measure, used
+	// instead when set, is for adversaries that estimate rather than win
+	// or lose (traffic analysis): it returns a result document of its own,
+	// with metrics, goals and plots, which Execute completes.
+	Run     func(ctx context.Context, o Options) (*Outcome, error)
+	Measure func(ctx context.Context, o Options) (*result.Result, error)
 }
 
 // ErrInconsistent: an outcome whose counts do not add up.
@@ -72,6 +80,9 @@ var ErrInconsistent = errors.New("attacks: inconsistent outcome")
 
 // Execute runs the attack and returns its result document.
 func (a Attack) Execute(ctx context.Context, o Options) (*result.Result, error) {
+	if a.Measure != nil {
+		return a.measure(ctx, o)
+	}
 	started := time.Now()
 	out, err := a.Run(ctx, o)
 	if err != nil {
@@ -92,17 +103,44 @@ func (a Attack) Execute(ctx context.Context, o Options) (*result.Result, error) 
 		r.Add("rejected", "attempts", float64(out.Rejected[class]), map[string]string{"reason": class})
 	}
 	r.Goals = []result.Goal{{Metric: "accepted", Op: result.OpLE, Target: 0, Anchor: a.Property + ": " + a.Anchor}}
-	quick := ""
-	if o.Quick {
-		quick = " --quick"
-	}
-	r.Command = fmt.Sprintf("strata attack %s --only %s --seed %d%s", a.Group, a.Name, o.Seed, quick)
+	r.Command = a.command(o)
 	r.Finished = time.Now()
 	if err := r.Evaluate(); err != nil {
 		return nil, err
 	}
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "  attack %s/%s: %d attempts, %d accepted\n", a.Layer, a.Name, out.Attempts, out.Accepted)
+	}
+	return r, nil
+}
+
+func (a Attack) command(o Options) string {
+	quick := ""
+	if o.Quick {
+		quick = " --quick"
+	}
+	return fmt.Sprintf("strata attack %s --only %s --seed %d%s", a.Group, a.Name, o.Seed, quick)
+}
+
+// measure runs a measuring attack and completes its document: kind,
+// layer, name, the attack's description and the command that replays it.
+func (a Attack) measure(ctx context.Context, o Options) (*result.Result, error) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "  attack %s/%s: %s\n", a.Layer, a.Name, a.About)
+	}
+	r, err := a.Measure(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", a.Layer, a.Name, err)
+	}
+	r.Kind, r.Layer, r.Name = result.KindAttack, a.Layer, a.Layer+"/attack/"+a.Name
+	if r.Params == nil {
+		r.Params = map[string]any{}
+	}
+	r.Params["group"], r.Params["property"], r.Params["about"] = a.Group, a.Property, a.About
+	r.Command = a.command(o)
+	r.Finished = time.Now()
+	if err := r.Evaluate(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -11,11 +11,12 @@ import (
 
 	"github.com/strata-lab/strata/attacks"
 	"github.com/strata-lab/strata/attacks/session"
+	"github.com/strata-lab/strata/attacks/trafficanalysis"
 )
 
 // attackGroups lists the adversary models by command-line group.
 func attackGroups() map[string][]attacks.Attack {
-	return map[string][]attacks.Attack{"session": session.All()}
+	return map[string][]attacks.Attack{"session": session.All(), "trafficanalysis": trafficanalysis.All()}
 }
 
 func newAttackCmd(g *globals) *cobra.Command {
@@ -23,10 +24,11 @@ func newAttackCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "attack GROUP",
 		Short: "Run a group of adversary models and record what each achieved",
-		Long: `Runs every adversary model of a group (or one with --only). Each makes a
-number of seeded attempts against a layer, counts the attempts the layer
-accepted (the goal is none) and classifies why it rejected the others, and
-writes one result per attack.
+		Long: `Runs every adversary model of a group (or one with --only) and writes one
+result per attack. An attack on a protocol's checks makes seeded attempts,
+counts those the layer accepted (the goal is none) and classifies why it
+rejected the others; a traffic-analysis attack runs simulated deployments
+and records what the adversary learned (entropy, success rate, ε, rounds).
 
 Groups:
   session  the trust layer: key substitution in the middle (mutual and
@@ -34,8 +36,13 @@ Groups:
            codes; the session layer: prekey-bundle key substitution,
            low-order keys, replay, skips beyond the window, skipped-key
            exhaustion, rollback of a restored backup, tampered ciphertexts
-           and headers`,
-		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3",
+           and headers
+  trafficanalysis
+           the mixnet: a global passive adversary timing every link (delay
+           and cover swept, beside no mixing), compromised mixes, the
+           statistical disclosure attack, the n−1 flush attack against
+           loop detection`,
+		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3\n  strata attack trafficanalysis --quick\n  strata attack trafficanalysis --only gpa-timing",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ok, err := runAttacks(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, args[0], only)

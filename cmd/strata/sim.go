@@ -10,23 +10,48 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-lab/strata/reports/result"
+	"github.com/strata-lab/strata/testnet/mixsim"
 	"github.com/strata-lab/strata/testnet/syncsim"
 )
+
+// studyOptions are what every study takes; each simulator package has a
+// type of the same shape.
+type studyOptions struct {
+	Seed     int64
+	Quick    bool
+	Progress io.Writer
+}
 
 // study is a simulator study of one layer.
 type study struct {
 	layer, name, about string
 	// inQuick: part of 'all' in quick mode (the audit).
 	inQuick bool
-	run     func(ctx context.Context, o syncsim.StudyOptions) (*result.Result, error)
+	run     func(ctx context.Context, o studyOptions) (*result.Result, error)
+}
+
+func syncStudy(f func(context.Context, syncsim.StudyOptions) (*result.Result, error)) func(context.Context, studyOptions) (*result.Result, error) {
+	return func(ctx context.Context, o studyOptions) (*result.Result, error) {
+		return f(ctx, syncsim.StudyOptions{Seed: o.Seed, Quick: o.Quick, Progress: o.Progress})
+	}
+}
+
+func mixStudy(f func(context.Context, mixsim.StudyOptions) (*result.Result, error)) func(context.Context, studyOptions) (*result.Result, error) {
+	return func(ctx context.Context, o studyOptions) (*result.Result, error) {
+		return f(ctx, mixsim.StudyOptions{Seed: o.Seed, Quick: o.Quick, Progress: o.Progress})
+	}
 }
 
 // studies lists every simulator study, by layer.
 func studies() []study {
 	return []study{
-		{"sync", "churn", "overhead, latency and delivery vs uptime, mode and group size, beside an MVDS profile", true, syncsim.ChurnStudy},
-		{"sync", "reconcile", "catch-up bytes and round trips vs set size n and differences d, beside MVDS offers", true, syncsim.ReconcileStudy},
-		{"sync", "scale", "10,000 nodes in groups of 10: wall time, events/s, peak memory, delivery", false, syncsim.ScaleStudy},
+		{"mixnet", "latency", "end-to-end latency p50/p95 vs mean delay 1/μ (3 layers), beside the Erlang model and a no-mixing baseline", true, mixStudy(mixsim.LatencyStudy)},
+		{"mixnet", "pool", "pool size vs Poisson(λ/μ) (Loopix Lemma 1, χ²) and per-mix entropy vs log2(λ/μ)−1", true, mixStudy(mixsim.PoolStudy)},
+		{"mixnet", "bandwidth", "client uplink for the desktop and mobile profiles, with the anonymity and what a link observer learns", true, mixStudy(mixsim.BandwidthStudy)},
+		{"mixnet", "adaptive", "adaptive clients' delays and reported anonymity as traffic falls, beside fixed delays", true, mixStudy(mixsim.AdaptiveStudy)},
+		{"sync", "churn", "overhead, latency and delivery vs uptime, mode and group size, beside an MVDS profile", true, syncStudy(syncsim.ChurnStudy)},
+		{"sync", "reconcile", "catch-up bytes and round trips vs set size n and differences d, beside MVDS offers", true, syncStudy(syncsim.ReconcileStudy)},
+		{"sync", "scale", "10,000 nodes in groups of 10: wall time, events/s, peak memory, delivery", false, syncStudy(syncsim.ScaleStudy)},
 	}
 }
 
@@ -40,12 +65,26 @@ func newSimCmd(g *globals) *cobra.Command {
 ends with a hash over every run's trace hash, which two runs with one seed
 share.
 
+Studies of mixnet (Loopix, 3 layers × 3 mixes, 4 providers, 100 to 1,000
+clients; packets in SimFormat, the size of Sphinx with routing in the clear):
+  latency    end-to-end latency p50/p95 vs mean delay 1/μ, goal p50 ≤ 3/μ plus
+             the link latencies, beside Erlang(3,μ) and a no-mixing baseline
+  pool       pool size vs Poisson(λ/μ) (Loopix Lemma 1, χ² per mix) and
+             per-mix entropy (Loopix Eq. 5) vs log2(λ/μ) − 1
+  bandwidth  client uplink of the desktop and mobile profiles (goal: mobile
+             ≤ 2 KB/s) with the anonymity beside it and what an observer learns
+  adaptive   delays adaptive clients choose and the anonymity they report as
+             traffic falls, beside the fixed default delay
+
+The n−1 (flush) adversary against the mixes' loop detection is an attack:
+'strata attack trafficanalysis --only n-1-flush'.
+
 Studies of sync:
   churn      overhead, latency and delivery vs uptime {10,50,90,100}%, mode
              {batch, interactive, interactive+reconcile, mvds} and group size
   reconcile  catch-up bytes and round trips vs n and d, beside MVDS offers
   scale      10,000 nodes in groups of 10 (not part of 'all' with --quick)`,
-		Example: "  strata sim sync --quick --seed 7\n  strata sim sync --study reconcile\n  strata sim sync --study scale",
+		Example: "  strata sim sync --quick --seed 7\n  strata sim sync --study reconcile\n  strata sim sync --study scale\n  strata sim mixnet --quick --seed 7\n  strata sim mixnet --study pool",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ok, err := runStudies(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, args[0], which)
@@ -97,7 +136,7 @@ func runStudies(ctx context.Context, stdout, stderr io.Writer, g *globals, layer
 	var hashes []string
 	for _, s := range sel {
 		fmt.Fprintf(stderr, "sim %s/%s: %s\n", layer, s.name, s.about)
-		r, err := s.run(ctx, syncsim.StudyOptions{Seed: g.seed, Quick: g.quick, Progress: stderr})
+		r, err := s.run(ctx, studyOptions{Seed: g.seed, Quick: g.quick, Progress: stderr})
 		if err != nil {
 			return false, fmt.Errorf("%s/%s: %w", layer, s.name, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/strata-lab/strata/layers"
+	"github.com/strata-lab/strata/layers/mixnet/loopix"
+	"github.com/strata-lab/strata/layers/mixnet/sphinx"
 	"github.com/strata-lab/strata/layers/session"
 	"github.com/strata-lab/strata/layers/sync"
 	"github.com/strata-lab/strata/layers/trust"
@@ -17,6 +19,8 @@ import (
 func All() []layers.Descriptor {
 	return []layers.Descriptor{
 		trust.Descriptor,
+		sphinx.Descriptor,
+		loopix.Descriptor,
 		session.Descriptor,
 		sync.Descriptor,
 	}

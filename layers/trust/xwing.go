@@ -14,9 +14,9 @@ import (
 // crypto/sha3. TestXWingDraftVectors checks it against the draft's
 // test-vector digest.
 //
-// It is built here rather than imported from circl because circl's kem
-// packages import golang.org/x/crypto, which the module's go.sum does not
-// cover. Encapsulation is derandomized (the seed comes from the injected
+// It is built here rather than imported from circl's kem/xwing because
+// this layer rejects an all-zero X25519 component (ErrLowOrder), which
+// X-Wing itself ignores and circl's API does not report. Encapsulation is derandomized (the seed comes from the injected
 // reader) so that seeded runs replay byte for byte; it uses
 // crypto/mlkem/mlkemtest, the standard library's only entry point to
 // ML-KEM.Encaps_internal (FIPS 203). See SPEC.md, "Security

@@ -1,0 +1,6 @@
+//go:build !race
+
+package mixsim
+
+// raceEnabled: the race detector slows simulations about tenfold.
+const raceEnabled = false
