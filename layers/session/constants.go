@@ -31,7 +31,7 @@ const (
 	TypePQ      = 0x02 // header with an ML-KEM-768 key and ciphertext
 
 	// NonceSize is the size of the cleartext header nonce; TagSize the
-	// AES-256-GCM tag.
+	// ChaCha20-Poly1305 tag.
 	NonceSize = 12
 	TagSize   = 16
 	// ClassicHeaderSize and PQHeaderSize are the plaintext header sizes.

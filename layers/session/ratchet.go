@@ -56,8 +56,8 @@ type Session struct {
 	skipped       []skippedKey
 	initial       []byte // initiator: InitialMessage fields 1-8, until the peer answers
 	initDigest    [32]byte
-	hksAEAD       aeadCache // not serialized: AES-GCM under HKs
-	hkrAEAD       aeadCache // not serialized: AES-GCM under HKr
+	hksAEAD       aeadCache // not serialized: the AEAD under HKs
+	hkrAEAD       aeadCache // not serialized: the AEAD under HKr
 	hasInitDigest bool      // responder: SHA-256 of the initial message's fields 1-8
 }
 
@@ -71,7 +71,7 @@ func (s *Session) Initiator() bool { return s.initiator }
 // SkippedKeys returns how many skipped message keys the session stores.
 func (s *Session) SkippedKeys() int { return len(s.skipped) }
 
-// aeadCache keeps the AES-256-GCM instance of a header key, which is used
+// aeadCache keeps the AEAD instance of a header key, which is used
 // for a whole chain; building one costs more than sealing a message.
 // Entries are never modified, only replaced, so snapshots may share them.
 type aeadCache struct {
@@ -81,7 +81,7 @@ type aeadCache struct {
 
 func (c *aeadCache) get(key [KeySize]byte) cipher.AEAD {
 	if c.aead == nil || c.key != key {
-		*c = aeadCache{key, newGCM(key)}
+		*c = aeadCache{key, newAEAD(key)}
 	}
 	return c.aead
 }
@@ -150,7 +150,7 @@ func (s *Session) Encrypt(plaintext []byte) ([]byte, error) {
 	copy(out[start:], plaintext)
 	out[start+len(plaintext)] = 0x80
 	clear(out[start+len(plaintext)+1:])
-	out = newGCM(mk).Seal(out[:start], zero[:], out[start:start+size], ad)
+	out = newAEAD(mk).Seal(out[:start], zero[:], out[start:start+size], ad)
 	s.cks = next
 	s.ns++
 	s.gen++
@@ -201,7 +201,7 @@ func (s *Session) openHeader(hk [KeySize]byte, m wireMessage) (*header, bool) {
 	if hk == s.hkr && s.hasHKr {
 		aead = s.hkrAEAD.get(hk)
 	} else {
-		aead = newGCM(hk)
+		aead = newAEAD(hk)
 	}
 	var hdrAD [adSize + 1]byte
 	ad := s.ad()
@@ -221,7 +221,7 @@ func (s *Session) openHeader(hk [KeySize]byte, m wireMessage) (*header, bool) {
 func (s *Session) openBody(mk [KeySize]byte, m wireMessage) ([]byte, error) {
 	var buf [adSize + 1 + NonceSize + ClassicHeaderSize + TagSize]byte
 	var zero [NonceSize]byte
-	p, err := newGCM(mk).Open(nil, zero[:], m.body, s.bodyAD(buf[:], m.prefix))
+	p, err := newAEAD(mk).Open(nil, zero[:], m.body, s.bodyAD(buf[:], m.prefix))
 	if err != nil {
 		return nil, fmt.Errorf("%w: body", ErrDecrypt)
 	}
