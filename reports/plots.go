@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,6 +92,9 @@ func drawPlot(r *result.Result, p result.Plot) (svg []byte, notes []string, err 
 	for _, a := range []*plot.Axis{&pl.X, &pl.Y} {
 		a.Label.TextStyle.Font = plotFont(10)
 		a.Tick.Label.Font = plotFont(9)
+		if _, isLog := a.Scale.(plot.LogScale); !isLog {
+			a.Tick.Marker = linTicker{}
+		}
 	}
 	pl.Add(plotter.NewGrid())
 
@@ -188,6 +192,44 @@ func (logTicker) Ticks(min, max float64) []plot.Tick {
 	return out
 }
 
+// linTicker is gonum's default linear ticks, with every label printed at
+// the precision the spacing of the labelled ticks needs (the default can
+// print two neighbouring ticks of a narrow range alike, as 6.4 and 6.4).
+type linTicker struct{}
+
+// Ticks implements plot.Ticker.
+func (linTicker) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	step := math.Inf(1)
+	prev := math.NaN()
+	for _, t := range ticks {
+		if t.Label == "" {
+			continue
+		}
+		if !math.IsNaN(prev) {
+			step = math.Min(step, t.Value-prev)
+		}
+		prev = t.Value
+	}
+	if math.IsInf(step, 1) || step <= 0 {
+		return ticks
+	}
+	decimals := 0
+	for decimals < 12 {
+		scaled := step * math.Pow(10, float64(decimals))
+		if math.Abs(scaled-math.Round(scaled)) < 1e-6*scaled && scaled >= 1 {
+			break
+		}
+		decimals++
+	}
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', decimals, 64)
+		}
+	}
+	return ticks
+}
+
 // legendName shortens a series name that would make the legend wider than
 // maxLegendRunes characters.
 func legendName(name string) string {
@@ -239,9 +281,9 @@ func inlineSVG(svg []byte) []byte {
 
 // plotCurves selects the metrics of r that p draws and groups them into
 // curves sorted by name. A curve is named by the value of the Series label;
-// when the selected metrics differ in labels other than X, Series and the
-// filter, those labels are appended to the name so that distinct
-// measurements never share a curve.
+// when one series' metrics would collide (two points at one X, or two
+// distributions), the labels that vary among them are appended to the name
+// so that distinct measurements never share a curve.
 func plotCurves(r *result.Result, p result.Plot) ([]curve, []string) {
 	var (
 		byName   = map[string]plotter.XYs{}
@@ -260,11 +302,15 @@ func plotCurves(r *result.Result, p result.Plot) ([]curve, []string) {
 			byName[name] = append(byName[name], plotter.XY{X: x, Y: y})
 		}
 	}
+	var selected []result.Metric
 	for _, m := range r.Metrics {
-		if m.Name != p.Metric || !hasLabels(m.Labels, p.Filter) {
-			continue
+		if m.Name == p.Metric && hasLabels(m.Labels, p.Filter) {
+			selected = append(selected, m)
 		}
-		name := curveName(m.Labels, p)
+	}
+	split := splitLabels(selected, p)
+	for _, m := range selected {
+		name := curveName(m.Labels, p, split)
 		switch p.Kind {
 		case result.PlotCDF:
 			if m.Dist == nil || len(m.Dist.Points) == 0 {
@@ -316,18 +362,120 @@ func plotCurves(r *result.Result, p result.Plot) ([]curve, []string) {
 	return curves, notes
 }
 
-// curveName names the curve a metric with labels belongs to in plot p.
-func curveName(labels map[string]string, p result.Plot) string {
+// splitLabels returns, per value of the Series label, the other labels
+// (not X, not filtered) that must name curves apart: none when the
+// series' metrics fit on one curve (a line plot whose points have
+// distinct X; a CDF of one metric), otherwise every such label whose value
+// varies within the series.
+func splitLabels(ms []result.Metric, p result.Plot) map[string][]string {
+	type group struct {
+		ms    []result.Metric
+		xs    map[string]bool
+		clash bool
+	}
+	groups := map[string]*group{}
+	for _, m := range ms {
+		s := m.Labels[p.Series]
+		g := groups[s]
+		if g == nil {
+			g = &group{xs: map[string]bool{}}
+			groups[s] = g
+		}
+		g.ms = append(g.ms, m)
+		if p.Kind == result.PlotCDF {
+			g.clash = len(g.ms) > 1
+		} else {
+			x := m.Labels[p.X]
+			g.clash = g.clash || g.xs[x]
+			g.xs[x] = true
+		}
+	}
+	out := map[string][]string{}
+	for s, g := range groups {
+		if !g.clash {
+			continue
+		}
+		seen := map[string]map[string]bool{}
+		for _, m := range g.ms {
+			for k, v := range m.Labels {
+				if _, filtered := p.Filter[k]; filtered || k == p.Series || (p.Kind == result.PlotLine && k == p.X) {
+					continue
+				}
+				if seen[k] == nil {
+					seen[k] = map[string]bool{}
+				}
+				seen[k][v] = true
+			}
+		}
+		var varying []string
+		for _, k := range sortedKeys(seen) {
+			if len(seen[k]) > 1 || len(seen[k]) == 1 && hasMissing(g.ms, k) {
+				varying = append(varying, k)
+			}
+		}
+		// One label that separates every colliding pair, the one with
+		// the fewest values; otherwise all of them.
+		best := -1
+		for _, k := range varying {
+			if !collides(g.ms, p, []string{k}) && (best < 0 || len(seen[k]) < len(seen[varying[best]])) {
+				best = slices.Index(varying, k)
+			}
+		}
+		if best >= 0 {
+			out[s] = []string{varying[best]}
+		} else {
+			out[s] = varying
+		}
+	}
+	return out
+}
+
+// collides reports whether, grouped by the values of keys, two metrics of
+// ms would share a curve point (the same X in a line plot; any two in a
+// CDF).
+func collides(ms []result.Metric, p result.Plot, keys []string) bool {
+	seen := map[string]bool{}
+	for _, m := range ms {
+		var id strings.Builder
+		for _, k := range keys {
+			id.WriteString(k + "=" + m.Labels[k] + "\x00")
+		}
+		if p.Kind != result.PlotCDF {
+			id.WriteString(m.Labels[p.X])
+		}
+		if seen[id.String()] {
+			return true
+		}
+		seen[id.String()] = true
+	}
+	return false
+}
+
+// hasMissing reports whether some metric lacks label k.
+func hasMissing(ms []result.Metric, k string) bool {
+	for _, m := range ms {
+		if _, ok := m.Labels[k]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// curveName names the curve a metric with labels belongs to in plot p:
+// the value of the Series label, followed by the split labels of that
+// series.
+func curveName(labels map[string]string, p result.Plot, split map[string][]string) string {
 	name, ok := labels[p.Series]
 	if !ok {
 		name = "(no " + p.Series + ")"
 	}
 	var rest []string
-	for _, k := range sortedKeys(labels) {
-		if _, filtered := p.Filter[k]; filtered || k == p.Series || (p.Kind == result.PlotLine && k == p.X) {
-			continue
+	for _, k := range split[labels[p.Series]] {
+		v, ok := labels[k]
+		if !ok {
+			v = "–"
 		}
-		rest = append(rest, k+"="+labels[k])
+		rest = append(rest, k+"="+v)
 	}
 	if len(rest) > 0 {
 		name += " (" + strings.Join(rest, ", ") + ")"

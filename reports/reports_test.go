@@ -423,3 +423,27 @@ func TestMarkdownEscape(t *testing.T) {
 		t.Errorf("mdCode with a pipe = %q", got)
 	}
 }
+
+func TestPlotCurvesSplitOnlyWhatCollides(t *testing.T) {
+	r := &result.Result{}
+	// one series swept over a coordinate that co-varies with X: one curve
+	for i, lat := range []string{"150", "230", "360"} {
+		r.Add("entropy", "bits", float64(i), map[string]string{"mode": "loopix", "latency_ms": lat, "mean_delay_ms": []string{"20", "50", "100"}[i]})
+	}
+	r.Add("entropy", "bits", 0, map[string]string{"mode": "none", "latency_ms": "100", "mean_delay_ms": "0"})
+	p := result.Plot{Metric: "entropy", Kind: result.PlotLine, X: "latency_ms", Series: "mode"}
+	curves, _ := plotCurves(r, p)
+	if len(curves) != 2 || curves[0].name != "loopix" || len(curves[0].pts) != 3 || curves[1].name != "none" {
+		t.Fatalf("curves %+v, want loopix (3 points) and none", curves)
+	}
+	// two points of one series at one X: split by the label that differs
+	r.Add("entropy", "bits", 9, map[string]string{"mode": "loopix", "latency_ms": "150", "mean_delay_ms": "20", "clients": "1000"})
+	curves, _ = plotCurves(r, p)
+	names := []string{}
+	for _, c := range curves {
+		names = append(names, c.name)
+	}
+	if len(curves) != 3 || !strings.HasPrefix(names[0], "loopix (clients=") {
+		t.Fatalf("curves %v, want loopix split by clients", names)
+	}
+}

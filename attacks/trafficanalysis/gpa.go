@@ -210,10 +210,14 @@ func GPAStudy(ctx context.Context, o attacks.Options) (*result.Result, error) {
 		lb := map[string]string{"mode": "loopix", "mean_delay_ms": ms(c.cfg.MeanDelay()),
 			"rate_scale": strconv.FormatFloat(rateScale(base, c.cfg), 'g', 4, 64),
 			"latency_ms": ms(pts[i].latencyP50), "uplink_bps": strconv.FormatFloat(pts[i].uplink, 'f', 0, 64)}
+		// The baseline and the default point belong to both sweeps.
+		def := !c.cfg.Baseline && c.cfg.Params.DefaultMu == base.Params.DefaultMu && rateScale(base, c.cfg) == 1
+		lb["delay_sweep"] = yesNo(c.cfg.Baseline || rateScale(base, c.cfg) == 1)
+		lb["rate_sweep"] = yesNo(c.cfg.Baseline || c.cfg.Params.DefaultMu == base.Params.DefaultMu)
 		if c.cfg.Baseline {
 			lb["mode"], lb["mean_delay_ms"] = "no mixing", "0"
 		}
-		if !c.cfg.Baseline && c.cfg.Params.DefaultMu == base.Params.DefaultMu && rateScale(base, c.cfg) == 1 {
+		if def {
 			defaultIdx = i
 		}
 		pts[i].add(r, lb)
@@ -232,20 +236,30 @@ func GPAStudy(ctx context.Context, o attacks.Options) (*result.Result, error) {
 		Op: result.OpLE, Target: 5.0 / float64(base.Clients),
 		Anchor: fmt.Sprintf("default deployment: the adversary's best guess right at most 5× chance (1/%d)", base.Clients)})
 	r.Plots = []result.Plot{
-		{ID: "gpa-entropy-latency", Title: "Sender entropy against latency (delay sweep; no mixing as baseline)", Kind: result.PlotLine,
-			Metric: "sender_entropy", X: "latency_ms", Series: "mode", Filter: map[string]string{"rate_scale": "1"},
+		{ID: "gpa-entropy-latency", Title: "Sender entropy vs latency (delay swept)", Kind: result.PlotLine,
+			Metric: "sender_entropy", X: "latency_ms", Series: "mode", Filter: map[string]string{"delay_sweep": "yes"},
 			XLabel: "end-to-end latency p50 (ms)", YLabel: "sender entropy (bits)", LogX: true},
-		{ID: "gpa-epsilon-latency", Title: "ε between two challenge senders against latency", Kind: result.PlotLine,
-			Metric: "epsilon", X: "latency_ms", Series: "mode", Filter: map[string]string{"rate_scale": "1"},
+		{ID: "gpa-epsilon-latency", Title: "ε of two challenge senders vs latency", Kind: result.PlotLine,
+			Metric: "epsilon", X: "latency_ms", Series: "mode", Filter: map[string]string{"delay_sweep": "yes"},
 			XLabel: "end-to-end latency p50 (ms)", YLabel: "ε (nats, capped at 20)", LogX: true, LogY: true},
-		{ID: "gpa-entropy-bandwidth", Title: "Sender entropy against client bandwidth (rate sweep at the default delay)", Kind: result.PlotLine,
-			Metric: "sender_entropy", X: "uplink_bps", Series: "mode", Filter: map[string]string{"mean_delay_ms": ms(base.MeanDelay())},
+		{ID: "gpa-entropy-bandwidth", Title: "Sender entropy vs client bandwidth", Kind: result.PlotLine,
+			Metric: "sender_entropy", X: "uplink_bps", Series: "mode", Filter: map[string]string{"rate_sweep": "yes"},
 			XLabel: "client uplink (bytes/s)", YLabel: "sender entropy (bits)"},
-		{ID: "gpa-top1-latency", Title: "Adversary's top-1 success against latency", Kind: result.PlotLine,
-			Metric: "top1", X: "latency_ms", Series: "mode", Filter: map[string]string{"rate_scale": "1"},
+		{ID: "gpa-epsilon-bandwidth", Title: "ε of two challenge senders vs bandwidth", Kind: result.PlotLine,
+			Metric: "epsilon", X: "uplink_bps", Series: "mode", Filter: map[string]string{"rate_sweep": "yes"},
+			XLabel: "client uplink (bytes/s)", YLabel: "ε (nats, capped at 20)", LogY: true},
+		{ID: "gpa-top1-latency", Title: "Adversary's top-1 success vs latency", Kind: result.PlotLine,
+			Metric: "top1", X: "latency_ms", Series: "mode", Filter: map[string]string{"delay_sweep": "yes"},
 			XLabel: "end-to-end latency p50 (ms)", YLabel: "top-1 success", LogX: true},
 	}
 	return r, nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func scaleRate(x loopix.Rate, s float64) loopix.Rate { return loopix.Rate(math.Round(float64(x) * s)) }
@@ -320,9 +334,9 @@ func CompromisedStudy(ctx context.Context, o attacks.Options) (*result.Result, e
 		}
 	}
 	r.Plots = []result.Plot{
-		{ID: "compromised-entropy", Title: "Sender entropy against the fraction of compromised mixes", Kind: result.PlotLine,
+		{ID: "compromised-entropy", Title: "Sender entropy vs compromised mixes", Kind: result.PlotLine,
 			Metric: "sender_entropy", X: "fraction", Series: "mode", XLabel: "fraction of mixes compromised", YLabel: "sender entropy (bits)"},
-		{ID: "compromised-top1", Title: "Top-1 success against the fraction of compromised mixes", Kind: result.PlotLine,
+		{ID: "compromised-top1", Title: "Top-1 success vs compromised mixes", Kind: result.PlotLine,
 			Metric: "top1", X: "fraction", Series: "mode", XLabel: "fraction of mixes compromised", YLabel: "top-1 success"},
 	}
 	return r, nil

@@ -142,9 +142,9 @@ func SDAStudy(ctx context.Context, o attacks.Options) (*result.Result, error) {
 	r.Goals = []result.Goal{{Metric: "identified", Labels: map[string]string{"cover": "loopix"}, Op: result.OpLE, Target: 0,
 		Anchor: fmt.Sprintf("Loopix's fixed-rate stream: contacts never identified within %d rounds", maxRounds)}}
 	r.Plots = []result.Plot{
-		{ID: "sda-rounds", Title: "Rounds the statistical disclosure attack needs, against added cover", Kind: result.PlotLine,
+		{ID: "sda-rounds", Title: "SDA: rounds to identify 3 contacts", Kind: result.PlotLine,
 			Metric: "rounds_to_identify", X: "cover_rate", Series: "cover", XLabel: "cover packets per second added", YLabel: "rounds to identify 3 contacts", LogY: true},
-		{ID: "sda-identified", Title: "Share of trials in which the contacts were identified", Kind: result.PlotLine,
+		{ID: "sda-identified", Title: "SDA: share of trials identified", Kind: result.PlotLine,
 			Metric: "identified", X: "cover_rate", Series: "cover", XLabel: "cover packets per second", YLabel: "identified share"},
 	}
 	return r, nil
