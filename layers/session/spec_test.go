@@ -9,10 +9,9 @@ import (
 	"crypto/mlkem/mlkemtest"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"testing"
 
-	"github.com/strata-lab/strata/layers"
+	"github.com/strata-lab/strata/layers/vectorstest"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -29,24 +28,9 @@ func unhex(t *testing.T, s string) []byte {
 	return b
 }
 
-func loadCases(t *testing.T, file string, v any) {
-	t.Helper()
-	gen, err := GenerateVectors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vf layers.VectorFile
-	if err := json.Unmarshal(gen[file], &vf); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(vf.Cases, v); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestSpecHandshakeKDF(t *testing.T) {
 	var cases []handshakeCase
-	loadCases(t, "handshake.json", &cases)
+	vectorstest.Cases(t, Descriptor, "handshake.json", &cases)
 	n := 0
 	for _, c := range cases {
 		if c.Expect != expectValid {
@@ -98,7 +82,7 @@ func TestSpecHandshakeKDF(t *testing.T) {
 
 func TestSpecMessageLayout(t *testing.T) {
 	var cases []ratchetCase
-	loadCases(t, "ratchet.json", &cases)
+	vectorstest.Cases(t, Descriptor, "ratchet.json", &cases)
 	n := 0
 	for _, c := range cases {
 		ad := unhex(t, c.AD)

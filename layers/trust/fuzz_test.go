@@ -2,48 +2,17 @@ package trust
 
 import (
 	"bytes"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"testing"
 
-	"github.com/strata-lab/strata/layers"
+	"github.com/strata-lab/strata/layers/vectorstest"
 )
-
-// vectorHex returns the hex fields named field of every case in file.
-func vectorHex(t testing.TB, file, field string) [][]byte {
-	t.Helper()
-	gen, err := GenerateVectors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vf layers.VectorFile
-	if err := json.Unmarshal(gen[file], &vf); err != nil {
-		t.Fatal(err)
-	}
-	var cases []map[string]any
-	if err := json.Unmarshal(vf.Cases, &cases); err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for _, c := range cases {
-		if s, ok := c[field].(string); ok {
-			if b, err := hex.DecodeString(s); err == nil {
-				out = append(out, b)
-			}
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("no %s seeds in %s", field, file)
-	}
-	return out
-}
 
 // FuzzDecodePayload: any input fails with ErrMalformed or ErrVersion, or
 // decodes to a payload that encodes back to the same bytes and survives
 // the QR text round trip (decode→encode→decode stability).
 func FuzzDecodePayload(f *testing.F) {
-	for _, b := range vectorHex(f, "payloads.json", "payload") {
+	for _, b := range vectorstest.HexField(f, Descriptor, "payloads.json", "payload") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -72,7 +41,7 @@ func FuzzDecodePayload(f *testing.F) {
 // FuzzDecodeQRText: a text either fails with ErrMalformed or is the
 // canonical base45 form of what it decodes to.
 func FuzzDecodeQRText(f *testing.F) {
-	for _, b := range vectorHex(f, "payloads.json", "payload") {
+	for _, b := range vectorstest.HexField(f, Descriptor, "payloads.json", "payload") {
 		f.Add(EncodeQRText(b))
 	}
 	f.Add("STRATA1:GGW")
@@ -93,7 +62,7 @@ func FuzzDecodeQRText(f *testing.F) {
 // FuzzDecodeRecord: any input fails with ErrMalformed or ErrVersion, or
 // decodes to a record that encodes back to the same bytes.
 func FuzzDecodeRecord(f *testing.F) {
-	for _, b := range vectorHex(f, "records.json", "record") {
+	for _, b := range vectorstest.HexField(f, Descriptor, "records.json", "record") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -128,7 +97,7 @@ type fuzzSide struct {
 // to those its peer derived; in one-way mode a (simulated) user confirms
 // only equal SASs.
 func FuzzPairing(f *testing.F) {
-	seeds := vectorHex(f, "records.json", "record")
+	seeds := vectorstest.HexField(f, Descriptor, "records.json", "record")
 	f.Add([]byte{0, 1, 0, 1}, false)
 	f.Add([]byte{0, 1, 0, 1}, true)
 	f.Add([]byte{0, 3, 7, 0, 1}, false)

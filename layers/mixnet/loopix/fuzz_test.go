@@ -3,45 +3,13 @@ package loopix
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
 
-	"github.com/strata-lab/strata/layers"
+	"github.com/strata-lab/strata/layers/vectorstest"
 )
-
-// vectorHex returns the hex values of field in every case of file; it
-// fails when none are found.
-func vectorHex(tb testing.TB, file, field string) [][]byte {
-	tb.Helper()
-	gen, err := GenerateVectors()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var vf layers.VectorFile
-	if err := json.Unmarshal(gen[file], &vf); err != nil {
-		tb.Fatal(err)
-	}
-	var cases []map[string]any
-	if err := json.Unmarshal(vf.Cases, &cases); err != nil {
-		tb.Fatal(err)
-	}
-	var out [][]byte
-	for _, c := range cases {
-		if s, ok := c[field].(string); ok {
-			if b, err := hex.DecodeString(s); err == nil {
-				out = append(out, b)
-			}
-		}
-	}
-	if len(out) == 0 {
-		tb.Fatalf("no %s seeds in %s", field, file)
-	}
-	return out
-}
 
 func classified(err error, allowed ...error) bool {
 	for _, e := range allowed {
@@ -56,7 +24,7 @@ func classified(err error, allowed ...error) bool {
 // or ErrDirectory, or decodes to a document that encodes back to the same
 // bytes; checking its signature never panics.
 func FuzzDecodeDirectory(f *testing.F) {
-	for _, b := range vectorHex(f, "directory.json", "directory") {
+	for _, b := range vectorstest.HexField(f, Descriptor, "directory.json", "directory") {
 		f.Add(b)
 	}
 	pub := vecKey("directory-authority").Public().(ed25519.PublicKey)
@@ -81,7 +49,7 @@ func FuzzDecodeDirectory(f *testing.F) {
 // FuzzDecodeFrame: a frame is refused with ErrMalformed or re-encodes to
 // the same bytes.
 func FuzzDecodeFrame(f *testing.F) {
-	for _, b := range vectorHex(f, "frames.json", "frame") {
+	for _, b := range vectorstest.HexField(f, Descriptor, "frames.json", "frame") {
 		f.Add(b)
 	}
 	g := vecSimGeometry
@@ -104,7 +72,7 @@ func FuzzDecodeFrame(f *testing.F) {
 // opens to a forward of the same size or a final delivery of the payload
 // size.
 func FuzzSimUnwrap(f *testing.F) {
-	for _, b := range vectorHex(f, "simformat.json", "packet") {
+	for _, b := range vectorstest.HexField(f, Descriptor, "simformat.json", "packet") {
 		f.Add(b, uint8(0))
 	}
 	sf, err := NewSimFormat(vecSimGeometry)

@@ -10,29 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strata-lab/strata/layers"
+	"github.com/strata-lab/strata/layers/vectorstest"
 )
 
 // classified reports whether err is nil or wraps one of the package's
 // sentinels.
 func classified(err error) bool {
 	return !strings.HasPrefix(ErrorName(err), "unclassified")
-}
-
-// vectorCases decodes the cases of a generated vector file.
-func vectorCases(t testing.TB, file string, v any) {
-	t.Helper()
-	gen, err := GenerateVectors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vf layers.VectorFile
-	if err := json.Unmarshal(gen[file], &vf); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(vf.Cases, v); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func mustHex(t testing.TB, s string) []byte {
@@ -159,7 +143,7 @@ func FuzzUnwrap(f *testing.F) {
 // seed it.
 func FuzzUnwrapGarbage(f *testing.F) {
 	var cases []unwrapCase
-	vectorCases(f, "unwrap_errors.json", &cases)
+	vectorstest.Cases(f, Descriptor, "unwrap_errors.json", &cases)
 	for _, c := range cases {
 		f.Add(mustHex(f, c.Packet), c.Geometry != cases[0].Geometry)
 	}
@@ -205,7 +189,7 @@ func FuzzUnwrapGarbage(f *testing.F) {
 // whose sizes are consistent.
 func FuzzGeometry(f *testing.F) {
 	var cases []geometryCase
-	vectorCases(f, "geometry.json", &cases)
+	vectorstest.Cases(f, Descriptor, "geometry.json", &cases)
 	for _, c := range cases {
 		if c.Encoding != "" {
 			f.Add(mustHex(f, c.Encoding))
@@ -240,7 +224,7 @@ func FuzzGeometry(f *testing.F) {
 // decryption of arbitrary bodies must fail with a classified error.
 func FuzzSURB(f *testing.F) {
 	var cases []surbCase
-	vectorCases(f, "surb.json", &cases)
+	vectorstest.Cases(f, Descriptor, "surb.json", &cases)
 	for _, c := range cases {
 		for _, s := range []string{c.SURB, c.SURBKeys, c.Data} {
 			if s != "" {
@@ -288,7 +272,7 @@ func FuzzSURB(f *testing.F) {
 // of the decryption (the fragility the final hop's zero tag relies on).
 func FuzzLIONESS(f *testing.F) {
 	var cases []lionessCase
-	vectorCases(f, "lioness.json", &cases)
+	vectorstest.Cases(f, Descriptor, "lioness.json", &cases)
 	for _, c := range cases {
 		f.Add(mustHex(f, c.Key), mustHex(f, c.Plaintext), uint16(3))
 	}
@@ -326,7 +310,7 @@ func FuzzLIONESS(f *testing.F) {
 func TestFuzzSeedsPresent(t *testing.T) {
 	for _, f := range []string{"unwrap_errors.json", "geometry.json", "surb.json", "lioness.json"} {
 		var raw []json.RawMessage
-		vectorCases(t, f, &raw)
+		vectorstest.Cases(t, Descriptor, f, &raw)
 		if len(raw) == 0 {
 			t.Errorf("%s: no seeds", f)
 		}
