@@ -6,6 +6,7 @@ import (
 	"github.com/strata-lab/strata/attacks"
 	"github.com/strata-lab/strata/reports/result"
 	"github.com/strata-lab/strata/testnet/mixsim"
+	"github.com/strata-lab/strata/testnet/study"
 )
 
 // All returns the group's adversary models.
@@ -26,7 +27,7 @@ func All() []attacks.Attack {
 		a("n-1-flush", "integrity of mixing (active attacks)",
 			"an n−1 adversary drops a fraction of the packets entering one mix; the mix's loops detect it",
 			"Loopix §4.2: loops that do not return reveal an n−1 attack", func(ctx context.Context, o attacks.Options) (*result.Result, error) {
-				return mixsim.DetectStudy(ctx, mixsim.StudyOptions{Seed: o.Seed, Quick: o.Quick, Progress: o.Progress})
+				return mixsim.DetectStudy(ctx, study.Options{Seed: o.Seed, Quick: o.Quick, Progress: o.Progress})
 			}),
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/strata-lab/strata/layers/mixnet/loopix"
 	"github.com/strata-lab/strata/reports/result"
 	"github.com/strata-lab/strata/testnet/mixsim"
+	"github.com/strata-lab/strata/testnet/study"
 )
 
 // point is what the global passive adversary achieved against one run.
@@ -128,33 +129,40 @@ type labelled struct {
 	cfg   mixsim.Config
 }
 
-// runPoints runs configurations and scores each with the plain network.
+// runPoints runs configurations in parallel and scores each with the
+// plain network.
 func runPoints(ctx context.Context, o attacks.Options, cs []labelled) ([]*mixsim.Outcome, []*observation, []point, error) {
+	type scored struct {
+		out *mixsim.Outcome
+		ob  *observation
+		pt  point
+	}
+	res, _, err := study.Run(ctx, study.Options{Seed: o.Seed, Quick: o.Quick, Progress: o.Progress}, len(cs),
+		func(i int) string { return cs[i].label },
+		func(i int, _ func(string)) (scored, error) {
+			out, err := mixsim.Run(cs[i].cfg)
+			if err != nil {
+				return scored{}, err
+			}
+			ob, err := observe(out)
+			if err != nil {
+				return scored{}, err
+			}
+			pt, err := score(out, ob, ob.net)
+			return scored{out, ob, pt}, err
+		},
+		func(s scored) string {
+			return fmt.Sprintf("%d messages, entropy %.2f bits, top-1 %.2f, ε %.3f, latency p50 %s ms",
+				s.pt.messages, s.pt.entropy, s.pt.top1, s.pt.epsilon, ms(s.pt.latencyP50))
+		})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	outs := make([]*mixsim.Outcome, len(cs))
 	obs := make([]*observation, len(cs))
 	pts := make([]point, len(cs))
-	for i, c := range cs {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, err
-		}
-		start := time.Now()
-		out, err := mixsim.Run(c.cfg)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", c.label, err)
-		}
-		ob, err := observe(out)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", c.label, err)
-		}
-		pt, err := score(out, ob, ob.net)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", c.label, err)
-		}
-		outs[i], obs[i], pts[i] = out, ob, pt
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "    %s: %d messages, entropy %.2f bits, top-1 %.2f, ε %.3f, latency p50 %s ms (%.1fs)\n",
-				c.label, pt.messages, pt.entropy, pt.top1, pt.epsilon, ms(pt.latencyP50), time.Since(start).Seconds())
-		}
+	for i, r := range res {
+		outs[i], obs[i], pts[i] = r.out, r.ob, r.pt
 	}
 	return outs, obs, pts, nil
 }

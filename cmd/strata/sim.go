@@ -11,47 +11,28 @@ import (
 
 	"github.com/strata-lab/strata/reports/result"
 	"github.com/strata-lab/strata/testnet/mixsim"
+	studypkg "github.com/strata-lab/strata/testnet/study"
 	"github.com/strata-lab/strata/testnet/syncsim"
 )
-
-// studyOptions are what every study takes; each simulator package has a
-// type of the same shape.
-type studyOptions struct {
-	Seed     int64
-	Quick    bool
-	Progress io.Writer
-}
 
 // study is a simulator study of one layer.
 type study struct {
 	layer, name, about string
 	// inQuick: part of 'all' in quick mode (the audit).
 	inQuick bool
-	run     func(ctx context.Context, o studyOptions) (*result.Result, error)
-}
-
-func syncStudy(f func(context.Context, syncsim.StudyOptions) (*result.Result, error)) func(context.Context, studyOptions) (*result.Result, error) {
-	return func(ctx context.Context, o studyOptions) (*result.Result, error) {
-		return f(ctx, syncsim.StudyOptions{Seed: o.Seed, Quick: o.Quick, Progress: o.Progress})
-	}
-}
-
-func mixStudy(f func(context.Context, mixsim.StudyOptions) (*result.Result, error)) func(context.Context, studyOptions) (*result.Result, error) {
-	return func(ctx context.Context, o studyOptions) (*result.Result, error) {
-		return f(ctx, mixsim.StudyOptions{Seed: o.Seed, Quick: o.Quick, Progress: o.Progress})
-	}
+	run     func(ctx context.Context, o studypkg.Options) (*result.Result, error)
 }
 
 // studies lists every simulator study, by layer.
 func studies() []study {
 	return []study{
-		{"mixnet", "latency", "end-to-end latency p50/p95 vs mean delay 1/μ (3 layers), beside the Erlang model and a no-mixing baseline", true, mixStudy(mixsim.LatencyStudy)},
-		{"mixnet", "pool", "pool size vs Poisson(λ/μ) (Loopix Lemma 1, χ²) and per-mix entropy vs log2(λ/μ)−1", true, mixStudy(mixsim.PoolStudy)},
-		{"mixnet", "bandwidth", "client uplink for the desktop and mobile profiles, with the anonymity and what a link observer learns", true, mixStudy(mixsim.BandwidthStudy)},
-		{"mixnet", "adaptive", "adaptive clients' delays and reported anonymity as traffic falls, beside fixed delays", true, mixStudy(mixsim.AdaptiveStudy)},
-		{"sync", "churn", "overhead, latency and delivery vs uptime, mode and group size, beside an MVDS profile", true, syncStudy(syncsim.ChurnStudy)},
-		{"sync", "reconcile", "catch-up bytes and round trips vs set size n and differences d, beside MVDS offers", true, syncStudy(syncsim.ReconcileStudy)},
-		{"sync", "scale", "10,000 nodes in groups of 10: wall time, events/s, peak memory, delivery", false, syncStudy(syncsim.ScaleStudy)},
+		{"mixnet", "latency", "end-to-end latency p50/p95 vs mean delay 1/μ (3 layers), beside the Erlang model and a no-mixing baseline", true, mixsim.LatencyStudy},
+		{"mixnet", "pool", "pool size vs Poisson(λ/μ) (Loopix Lemma 1, χ²) and per-mix entropy vs log2(λ/μ)−1", true, mixsim.PoolStudy},
+		{"mixnet", "bandwidth", "client uplink for the desktop and mobile profiles, with the anonymity and what a link observer learns", true, mixsim.BandwidthStudy},
+		{"mixnet", "adaptive", "adaptive clients' delays and reported anonymity as traffic falls, beside fixed delays", true, mixsim.AdaptiveStudy},
+		{"sync", "churn", "overhead, latency and delivery vs uptime, mode and group size, beside an MVDS profile", true, syncsim.ChurnStudy},
+		{"sync", "reconcile", "catch-up bytes and round trips vs set size n and differences d, beside MVDS offers", true, syncsim.ReconcileStudy},
+		{"sync", "scale", "10,000 nodes in groups of 10: wall time, events/s, peak memory, delivery", false, syncsim.ScaleStudy},
 	}
 }
 
@@ -136,7 +117,7 @@ func runStudies(ctx context.Context, stdout, stderr io.Writer, g *globals, layer
 	var hashes []string
 	for _, s := range sel {
 		fmt.Fprintf(stderr, "sim %s/%s: %s\n", layer, s.name, s.about)
-		r, err := s.run(ctx, studyOptions{Seed: g.seed, Quick: g.quick, Progress: stderr})
+		r, err := s.run(ctx, studypkg.Options{Seed: g.seed, Quick: g.quick, Progress: stderr})
 		if err != nil {
 			return false, fmt.Errorf("%s/%s: %w", layer, s.name, err)
 		}

@@ -3,26 +3,16 @@ package mixsim
 import (
 	"context"
 	"fmt"
-	"io"
-	"runtime"
 	"sort"
 	"strconv"
-	gosync "sync"
 	"time"
 
 	"github.com/strata-lab/strata/reports/result"
+	"github.com/strata-lab/strata/testnet/study"
 )
 
 // StudyOptions configure a study.
-type StudyOptions struct {
-	Seed  int64
-	Quick bool
-	// Progress receives one line per finished run (nil: silent).
-	Progress io.Writer
-	// Workers runs configurations in parallel (0: GOMAXPROCS). Results do
-	// not depend on it.
-	Workers int
-}
+type StudyOptions = study.Options
 
 // formatNote is stated in every study's parameters.
 const formatNote = "packets use loopix.SimFormat: the fixed size of a 5-hop X25519 Sphinx packet with routing in the clear, " +
@@ -34,72 +24,24 @@ type job struct {
 	cfg   Config
 }
 
-// runAll runs every job with a pool of workers, keeping order, and
-// returns the outcomes and each run's wall time.
+// runAll runs every job on a pool of workers, keeping order, and returns
+// the outcomes and each run's wall time. Long runs print a line every 10 s.
 func runAll(ctx context.Context, jobs []job, opts StudyOptions) ([]*Outcome, []time.Duration, error) {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	outs := make([]*Outcome, len(jobs))
-	walls := make([]time.Duration, len(jobs))
-	errs := make([]error, len(jobs))
-	next := make(chan int)
-	var wg gosync.WaitGroup
-	var mu gosync.Mutex
-	done := 0
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				start := time.Now()
-				cfg := jobs[i].cfg
-				if opts.Progress != nil && cfg.Progress == nil {
-					last := start
-					cfg.Progress = func(_ time.Time, events uint64) {
-						if time.Since(last) >= 10*time.Second {
-							last = time.Now()
-							mu.Lock()
-							fmt.Fprintf(opts.Progress, "  … %s: %d events, %.0fs elapsed\n", jobs[i].label, events, time.Since(start).Seconds())
-							mu.Unlock()
-						}
+	return study.Run(ctx, opts, len(jobs), func(i int) string { return jobs[i].label },
+		func(i int, note func(string)) (*Outcome, error) {
+			cfg := jobs[i].cfg
+			if opts.Progress != nil && cfg.Progress == nil {
+				last := time.Now()
+				cfg.Progress = func(_ time.Time, events uint64) {
+					if time.Since(last) >= 10*time.Second {
+						last = time.Now()
+						note(fmt.Sprintf("%d events", events))
 					}
 				}
-				outs[i], errs[i] = Run(cfg)
-				walls[i] = time.Since(start)
-				mu.Lock()
-				done++
-				if opts.Progress != nil {
-					status := "ok"
-					if errs[i] != nil {
-						status = errs[i].Error()
-					} else {
-						status = fmt.Sprintf("%d events", outs[i].Events)
-					}
-					fmt.Fprintf(opts.Progress, "  [%d/%d] %s: %s (%.1fs)\n", done, len(jobs), jobs[i].label, status, time.Since(start).Seconds())
-				}
-				mu.Unlock()
 			}
-		}()
-	}
-	for i := range jobs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			close(next)
-			wg.Wait()
-			return nil, nil, ctx.Err()
-		}
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", jobs[i].label, err)
-		}
-	}
-	return outs, walls, nil
+			return Run(cfg)
+		},
+		func(o *Outcome) string { return fmt.Sprintf("%d events", o.Events) })
 }
 
 func quickFlag(q bool) string {

@@ -3,25 +3,15 @@ package syncsim
 import (
 	"context"
 	"fmt"
-	"io"
-	"runtime"
 	"strconv"
-	gosync "sync"
 	"time"
 
 	"github.com/strata-lab/strata/reports/result"
+	"github.com/strata-lab/strata/testnet/study"
 )
 
 // StudyOptions configure a study.
-type StudyOptions struct {
-	Seed  int64
-	Quick bool
-	// Progress receives one line per finished run (nil: silent).
-	Progress io.Writer
-	// Workers runs configurations in parallel (0: GOMAXPROCS). Results do
-	// not depend on it.
-	Workers int
-}
+type StudyOptions = study.Options
 
 // churnGrid is the grid of the churn study.
 func churnGrid(quick bool) (uptimes []float64, groups []int, write time.Duration) {
@@ -31,55 +21,11 @@ func churnGrid(quick bool) (uptimes []float64, groups []int, write time.Duration
 	return []float64{0.1, 0.5, 0.9, 1.0}, []int{2, 10, 100}, 48 * time.Hour
 }
 
-// runAll runs every configuration with a pool of workers, keeping order.
+// runAll runs every configuration on a pool of workers, keeping order.
 func runAll(ctx context.Context, ps []Params, opts StudyOptions, label func(Params) string) ([]*Outcome, error) {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	outs := make([]*Outcome, len(ps))
-	errs := make([]error, len(ps))
-	next := make(chan int)
-	var wg gosync.WaitGroup
-	var mu gosync.Mutex
-	done := 0
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				start := time.Now()
-				outs[i], errs[i] = Run(ps[i])
-				mu.Lock()
-				done++
-				if opts.Progress != nil {
-					status := "ok"
-					if errs[i] != nil {
-						status = errs[i].Error()
-					}
-					fmt.Fprintf(opts.Progress, "  [%d/%d] %s: %s (%.1fs)\n", done, len(ps), label(ps[i]), status, time.Since(start).Seconds())
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range ps {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			close(next)
-			wg.Wait()
-			return nil, ctx.Err()
-		}
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", label(ps[i]), err)
-		}
-	}
-	return outs, nil
+	outs, _, err := study.Run(ctx, opts, len(ps), func(i int) string { return label(ps[i]) },
+		func(i int, _ func(string)) (*Outcome, error) { return Run(ps[i]) }, nil)
+	return outs, err
 }
 
 func fmtUptime(u float64) string { return strconv.FormatFloat(u, 'f', -1, 64) }
