@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-lab/strata/layers/vectorstest"
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -64,7 +65,7 @@ func specLioness(key, block []byte, enc bool) []byte {
 
 func TestSpecLioness(t *testing.T) {
 	var cases []lionessCase
-	vectorCases(t, "lioness.json", &cases)
+	vectorstest.Cases(t, Descriptor, "lioness.json", &cases)
 	n := 0
 	for _, c := range cases {
 		if c.Expect != "valid" {
@@ -153,7 +154,7 @@ func specHop(t *testing.T, g Geometry, seed, pkt []byte) (s, tag, out []byte, cm
 
 func TestSpecPackets(t *testing.T) {
 	var cases []packetCase
-	vectorCases(t, "packets.json", &cases)
+	vectorstest.Cases(t, Descriptor, "packets.json", &cases)
 	for _, c := range cases {
 		g, err := parseGeometryHex(c.Geometry)
 		if err != nil {
