@@ -34,6 +34,7 @@
 //	// (ActionDeliver) or the reply body with its SURBID (ActionReply) to
 //	// Recipient after Delay.
 //	func (k *NodeKey) Unwrap(g Geometry, pkt []byte, replay *ReplayFilter) (Unwrapped, error)
+//	func (k *NodeKey) UnwrapTo(dst []byte, g Geometry, pkt []byte, replay *ReplayFilter) (Unwrapped, error)
 //
 //	// Replies.
 //	func NewSURB(rand io.Reader, g Geometry, path []Hop, recipient Recipient) (*SURB, *SURBKeys, error)

@@ -152,7 +152,29 @@ func bodyPlaintext(g Geometry, sz Sizes, surb *SURB, payload []byte) ([]byte, er
 // with one shared filter (a Rotate that races with it makes it fail with
 // ErrWrongEpoch rather than record the tag in the wrong epoch).
 func (k *NodeKey) Unwrap(g Geometry, pkt []byte, replay *ReplayFilter) (Unwrapped, error) {
-	return k.unwrap(g, pkt, replay, nil)
+	return k.unwrap(nil, g, pkt, replay, nil)
+}
+
+// UnwrapTo is Unwrap writing the forwarded packet, or the final body, into
+// dst when its capacity is at least the packet size plus UnwrapSlack (and
+// into a new buffer otherwise), so that a node can recycle its buffers
+// instead of allocating one per packet. dst must not overlap pkt. The
+// Packet or Payload of the result alias dst.
+func (k *NodeKey) UnwrapTo(dst []byte, g Geometry, pkt []byte, replay *ReplayFilter) (Unwrapped, error) {
+	return k.unwrap(dst, g, pkt, replay, nil)
+}
+
+// UnwrapSlack is the spare capacity UnwrapTo needs in dst after the packet
+// size: scratch for the stream cipher's fast path.
+const UnwrapSlack = streamSlack
+
+// buffer returns dst[:n] when dst has room for n bytes and the stream
+// slack, and a new buffer otherwise.
+func buffer(dst []byte, n int) []byte {
+	if cap(dst) >= n+streamSlack {
+		return dst[:n]
+	}
+	return make([]byte, n, n+streamSlack)
 }
 
 // unwrapTrace receives a hop's intermediate secrets (test vectors only).
@@ -160,7 +182,7 @@ type unwrapTrace struct {
 	shared, streamKey [32]byte
 }
 
-func (k *NodeKey) unwrap(g Geometry, pkt []byte, replay *ReplayFilter, tr *unwrapTrace) (Unwrapped, error) {
+func (k *NodeKey) unwrap(dst []byte, g Geometry, pkt []byte, replay *ReplayFilter, tr *unwrapTrace) (Unwrapped, error) {
 	var u Unwrapped
 	if err := g.Validate(); err != nil {
 		return u, err
@@ -235,7 +257,7 @@ func (k *NodeKey) unwrap(g Geometry, pkt []byte, replay *ReplayFilter, tr *unwra
 	sprp := (*[LionessKeySize]byte)(z[offSPRP:offRho])
 
 	if cmd.typ == cmdForward {
-		out := make([]byte, sz.Packet, sz.Packet+streamSlack)
+		out := buffer(dst, sz.Packet)
 		out[0], out[1] = pkt[0], pkt[1]
 		switch k.mode {
 		case ModeX25519:
@@ -253,7 +275,7 @@ func (k *NodeKey) unwrap(g Geometry, pkt []byte, replay *ReplayFilter, tr *unwra
 		return u, nil
 	}
 
-	body := make([]byte, sz.Body, sz.Body+streamSlack)
+	body := buffer(dst, sz.Body)
 	lionessDecryptTo(sprp, body, pkt[sz.Header:])
 	u.Recipient = cmd.addr
 	if cmd.typ == cmdSURBReply {

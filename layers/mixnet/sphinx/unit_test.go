@@ -292,3 +292,37 @@ func TestZeroValues(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestUnwrapToMatchesUnwrapWithADirtyBuffer(t *testing.T) {
+	for _, mode := range []Mode{ModeX25519, ModeMLKEM768} {
+		g := DefaultGeometry()
+		g.Mode = mode
+		tn := newTestNet(t, g, 3, "unwrap-to/"+mode.String())
+		pkt, err := NewPacket(seededReader("unwrap-to"), g, tn.hops, Recipient{7}, []byte("payload"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirty := bytes.Repeat([]byte{0xa5}, g.PacketSize()+UnwrapSlack)
+		for hop := range tn.hops {
+			key := tn.keys[tn.hops[hop].ID]
+			f1, _ := NewReplayFilter(key.Epoch(), 100, 1e-6)
+			f2, _ := NewReplayFilter(key.Epoch(), 100, 1e-6)
+			want, err := key.Unwrap(g, pkt, f1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := key.UnwrapTo(dirty[:0], g, pkt, f2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Action != got.Action || !bytes.Equal(want.Packet, got.Packet) || !bytes.Equal(want.Payload, got.Payload) {
+				t.Fatalf("%s hop %d: UnwrapTo differs from Unwrap", mode, hop)
+			}
+			if want.Action != ActionForward {
+				break
+			}
+			pkt = bytes.Clone(got.Packet)
+			dirty = bytes.Repeat([]byte{0x5a}, g.PacketSize()+UnwrapSlack)
+		}
+	}
+}

@@ -111,7 +111,7 @@ func routeVector(g Geometry, hops []Hop, keys []*NodeKey, pkt []byte, flipBit in
 			return nil, nil, err
 		}
 		var tr unwrapTrace
-		u, err := k.unwrap(g, pkt, f, &tr)
+		u, err := k.unwrap(nil, g, pkt, f, &tr)
 		if err != nil {
 			return res, us, err
 		}
