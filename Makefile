@@ -18,9 +18,18 @@ build: ## Build the strata binary into .bin/strata
 	$(GO) build -o $(BIN)/strata ./cmd/strata
 
 .PHONY: test
-test: ## go vet and the fast test suite (what CI runs)
+test: ## go vet, the fast test suite and the smoke testnet (what CI runs)
 	$(GO) vet ./...
 	$(GO) test ./...
+	$(MAKE) testnet-smoke
+
+.PHONY: testnet-smoke
+testnet-smoke: build ## Run the 8-process smoke testnet (testnet/scenarios/smoke.yaml, under 2 minutes)
+	$(BIN)/strata testnet run testnet/scenarios/smoke.yaml --out $(OUT)
+
+.PHONY: testnet-gossip
+testnet-gossip: build ## Run the 300-process gossip testnet (testnet/scenarios/gossip-300.yaml)
+	$(BIN)/strata testnet run testnet/scenarios/gossip-300.yaml --out $(OUT)
 
 .PHONY: check
 check: ## gofmt check, go vet, staticcheck (pinned), and the tests under the race detector

@@ -54,6 +54,8 @@ report, and 'strata audit' does all of it on built-in defaults.`,
 	pf.StringVar(&g.out, "out", "out", "output folder for results, traces and reports")
 	pf.StringVar(&g.root, "root", "", "root of the Strata checkout (default: found from the working directory)")
 	root.AddCommand(newVersionCmd(), newVectorsCmd(g), newBenchCmd(g), newFuzzCmd(g), newSimCmd(g), newAttackCmd(g), newTrustCmd(g), newReportCmd(g), newAuditCmd(g))
+	root.AddCommand(newNodeCmd())
+	root.AddCommand(newTestnetCmd(g))
 	return root
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/strata-lab/strata/layers"
 	"github.com/strata-lab/strata/layers/mixnet/loopix"
 	"github.com/strata-lab/strata/layers/mixnet/sphinx"
+	"github.com/strata-lab/strata/layers/overlay"
+	"github.com/strata-lab/strata/layers/overlay/spam"
 	"github.com/strata-lab/strata/layers/session"
 	"github.com/strata-lab/strata/layers/sync"
 	"github.com/strata-lab/strata/layers/trust"
@@ -19,6 +21,8 @@ import (
 func All() []layers.Descriptor {
 	return []layers.Descriptor{
 		trust.Descriptor,
+		overlay.Descriptor,
+		spam.Descriptor,
 		sphinx.Descriptor,
 		loopix.Descriptor,
 		session.Descriptor,
