@@ -3,33 +3,13 @@ package bench
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/strata-lab/strata/internal/gocmd/gocmdtest"
 	"github.com/strata-lab/strata/layers"
 )
-
-// tempModule writes a throwaway module (module tmp, no dependencies) with
-// the given files and returns its root.
-func tempModule(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	files["go.mod"] = "module tmp\n\ngo 1.26\n"
-	for name, body := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
 
 const tinyBench = `package tiny
 
@@ -83,30 +63,12 @@ func BenchmarkFails(b *testing.B) { b.Fatal("boom") }
 func BenchmarkSlow(b *testing.B) { time.Sleep(time.Minute) }
 `
 
-// syncWriter collects progress lines from concurrent writers.
-type syncWriter struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sb.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sb.String()
-}
-
 func TestRunEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test -bench")
 	}
 	t.Parallel()
-	root := tempModule(t, map[string]string{
+	root := gocmdtest.TempModule(t, map[string]string{
 		"tiny/tiny_test.go":     tinyBench,
 		"tiny/sub/sub_test.go":  subBench,
 		"tiny/nobench/x.go":     "package nobench\n",
@@ -115,7 +77,7 @@ func TestRunEndToEnd(t *testing.T) {
 		"bad/sub/doc.go":        "package sub\n",
 		"tiny/testdata/ignored": "",
 	})
-	var progress syncWriter
+	var progress gocmdtest.SyncWriter
 	d := layers.Descriptor{Name: "tiny", Dir: "tiny"}
 	opts := Options{ModuleRoot: root, Count: 2, Benchtime: "1000x", Progress: &progress, Timeout: time.Minute}
 	ctx := context.Background()
@@ -225,7 +187,7 @@ func TestRunEndToEnd(t *testing.T) {
 }
 
 func TestRunInvalid(t *testing.T) {
-	root := tempModule(t, map[string]string{})
+	root := gocmdtest.TempModule(t, map[string]string{})
 	for _, d := range []layers.Descriptor{{Name: "x"}, {Name: "x", Dir: "../up"}, {Dir: "x"}} {
 		if _, err := Run(context.Background(), d, Options{ModuleRoot: root}); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("%+v: %v, want ErrInvalidOptions", d, err)

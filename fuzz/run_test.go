@@ -6,32 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/strata-lab/strata/internal/gocmd/gocmdtest"
 	"github.com/strata-lab/strata/layers"
 )
-
-// tempModule writes a throwaway module with the given files and returns
-// its root. Its module path is "tmp" unless files holds a go.mod.
-func tempModule(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	if _, ok := files["go.mod"]; !ok {
-		files["go.mod"] = "module tmp\n\ngo 1.26\n"
-	}
-	for name, body := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
 
 const bugTarget = `package lay
 
@@ -67,28 +47,11 @@ func FuzzOther(f *testing.F) {
 }
 `
 
-type syncWriter struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sb.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sb.String()
-}
-
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test -fuzz")
 	}
-	root := tempModule(t, map[string]string{
+	root := gocmdtest.TempModule(t, map[string]string{
 		"lay/lay_test.go":         bugTarget,
 		"lay/sub/sub_test.go":     okTarget,
 		"lay/nofuzz/x.go":         "package nofuzz\n",
@@ -123,7 +86,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	t.Run("Pass", func(t *testing.T) {
-		var progress syncWriter
+		var progress gocmdtest.SyncWriter
 		o, err := Run(ctx, targets[1], Options{ModuleRoot: root, Execs: 2000, Progress: &progress})
 		if err != nil {
 			t.Fatalf("Run: %v\n%s", err, progress.String())
@@ -137,7 +100,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("Crasher", func(t *testing.T) {
-		var progress syncWriter
+		var progress gocmdtest.SyncWriter
 		opts := Options{ModuleRoot: root, Time: 30 * time.Second, MinimizeTime: 5 * time.Second, Progress: &progress}
 		o, err := Run(ctx, targets[0], opts)
 		if err != nil {
@@ -193,7 +156,7 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	root := tempModule(t, map[string]string{})
+	root := gocmdtest.TempModule(t, map[string]string{})
 	o := Options{ModuleRoot: root}.WithDefaults()
 	if o.Time != DefaultTime || o.Parallel != 1 || o.GoCmd != "go" || o.Timeout != DefaultTime+time.Minute+BuildAllowance {
 		t.Errorf("defaults = %+v", o)
