@@ -19,6 +19,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/strata-lab/strata/internal/gotest"
 	"github.com/strata-lab/strata/reports/result"
 )
 
@@ -28,6 +29,10 @@ type Options struct {
 	Quick bool
 	// Progress receives a line per attack (nil: silent).
 	Progress io.Writer
+	// Root is the module root, for attacks whose studies run through
+	// `go test` (internal/gotest); "" when the command runs outside the
+	// repository.
+	Root string
 }
 
 // Attempts is how many attempts an attack makes: fewer with Quick.
@@ -143,4 +148,25 @@ func (a Attack) measure(ctx context.Context, o Options) (*result.Result, error) 
 		return nil, err
 	}
 	return r, nil
+}
+
+// ErrNoRoot reports a study that needs the repository, run outside it.
+var ErrNoRoot = errors.New("attacks: this study runs through `go test` and needs the repository: run from the repository or pass --root")
+
+// Study runs part only of a study test function of pkg (a path relative to
+// the module root) through `go test` (see internal/gotest) and returns the
+// one result document it wrote. Measure functions of adversaries on the
+// in-process overlay harness, which needs synctest, use it.
+func (o Options) Study(ctx context.Context, pkg, test, only string) (*result.Result, error) {
+	if o.Root == "" {
+		return nil, ErrNoRoot
+	}
+	rs, err := gotest.Run(ctx, o.Root, pkg, test, gotest.Params{Seed: o.Seed, Quick: o.Quick, Only: only}, o.Progress)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("%w: %s %s (%s) wrote %d results, want 1", gotest.ErrStudy, pkg, test, only, len(rs))
+	}
+	return rs[0], nil
 }

@@ -66,13 +66,14 @@ func runAttacks(ctx context.Context, stdout, stderr io.Writer, g *globals, group
 	if !ok {
 		return false, fmt.Errorf("no attack group %q (groups: %v)", group, slices.Sorted(maps.Keys(groups)))
 	}
+	root, _ := g.moduleRoot() // only studies run through go test need it; they say so
 	allMet, ran := true, 0
 	for _, a := range as {
 		if only != "" && a.Name != only {
 			continue
 		}
 		ran++
-		r, err := a.Execute(ctx, attacks.Options{Seed: g.seed, Quick: g.quick, Progress: stderr})
+		r, err := a.Execute(ctx, attacks.Options{Seed: g.seed, Quick: g.quick, Progress: stderr, Root: root})
 		if err != nil {
 			return false, err
 		}

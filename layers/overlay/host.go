@@ -79,6 +79,10 @@ type Config struct {
 	DHT DHTConfig
 	// AppScore is the P5 application-specific score (nil: 0).
 	AppScore func(peer.ID) float64
+	// ScoringOff runs gossipsub without peer scoring: no score, no
+	// thresholds, no graylist. It exists for adversary studies that
+	// measure what scoring buys; a deployment keeps scoring on.
+	ScoringOff bool
 	// WrapConn wraps every TCP connection (link shaping); nil: none.
 	WrapConn ConnWrapper
 	// WrapPacketConn wraps every UDP socket QUIC uses (link shaping);
@@ -237,8 +241,6 @@ func (o *Overlay) start(ctx context.Context) error {
 	p := cfg.Params
 	psOpts := []pubsub.Option{
 		pubsub.WithGossipSubParams(p.Gossip.gossipSub()),
-		pubsub.WithPeerScore(p.Score.peerScore(cfg.Topics, cfg.AppScore), p.Thresholds.pubsub()),
-		pubsub.WithPeerScoreInspect(o.setScores, time.Second),
 		pubsub.WithPeerExchange(p.Gossip.PeerExchange),
 		pubsub.WithFloodPublish(p.Gossip.FloodPublish),
 		pubsub.WithMessageIdFn(msgIDFn),
@@ -248,6 +250,11 @@ func (o *Overlay) start(ctx context.Context) error {
 		pubsub.WithSeenMessagesTTL(time.Duration(p.SeenTTL)),
 		pubsub.WithSubscriptionFilter(pubsub.WrapLimitSubscriptionFilter(
 			pubsub.NewAllowlistSubscriptionFilter(cfg.Topics...), maxSubscriptionsPerRPC)),
+	}
+	if !cfg.ScoringOff {
+		psOpts = append(psOpts,
+			pubsub.WithPeerScore(p.Score.peerScore(cfg.Topics, cfg.AppScore), p.Thresholds.pubsub()),
+			pubsub.WithPeerScoreInspect(o.setScores, time.Second))
 	}
 	if len(cfg.Direct) > 0 {
 		psOpts = append(psOpts, pubsub.WithDirectPeers(cfg.Direct))
@@ -337,7 +344,8 @@ func (o *Overlay) setScores(m map[peer.ID]float64) {
 	o.mu.Unlock()
 }
 
-// Scores returns the latest peer scores (refreshed every second).
+// Scores returns the latest peer scores (refreshed every second; empty
+// with Config.ScoringOff).
 func (o *Overlay) Scores() map[peer.ID]float64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
