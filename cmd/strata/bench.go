@@ -37,14 +37,7 @@ scenarios (simulator studies) run, unless --no-macro.
 layers' benchmarks honour by skipping their largest configurations.`,
 		Example: "  strata bench sync --quick\n  strata bench sync --quick --baseline out/bench/sync-20261127T033635Z.txt",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ok, err := runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f, args)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("bench: %w", errFailed)
-			}
-			return nil
+			return verdict("bench")(runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f, args))
 		},
 	}
 	addRunFlags(c, g)

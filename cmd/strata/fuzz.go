@@ -31,14 +31,7 @@ testdata/fuzz/<Target>/ directory, where it stays as a regression seed:
 commit it with the fix. Progress goes to stderr.`,
 		Example: "  strata fuzz --time 10s\n  strata fuzz sync --target FuzzEngine --time 5m",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ok, err := runFuzz(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f, args)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("fuzz: %w", errFailed)
-			}
-			return nil
+			return verdict("fuzz")(runFuzz(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f, args))
 		},
 	}
 	c.Flags().Int64Var(&g.seed, "seed", 1, "recorded in the results (go's fuzzer draws its own randomness)")

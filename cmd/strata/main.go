@@ -18,6 +18,20 @@ import (
 // mismatch, a missed goal); it exits with status 1 without usage text.
 var errFailed = errors.New("failed")
 
+// verdict turns what a run returns (all goals met, error) into the
+// command's error: errFailed, prefixed by verb, when a goal was missed.
+func verdict(verb string) func(ok bool, err error) error {
+	return func(ok bool, err error) error {
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s: %w", verb, errFailed)
+		}
+		return nil
+	}
+}
+
 type globals struct {
 	out   string
 	root  string

@@ -68,14 +68,7 @@ Studies of sync:
 		Example: "  strata sim sync --quick --seed 7\n  strata sim sync --study reconcile\n  strata sim sync --study scale\n  strata sim mixnet --quick --seed 7\n  strata sim mixnet --study pool",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ok, err := runStudies(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, args[0], which)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("sim: %w", errFailed)
-			}
-			return nil
+			return verdict("sim")(runStudies(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, args[0], which))
 		},
 	}
 	addRunFlags(c, g)

@@ -109,40 +109,34 @@ func UnmarshalDevice(data []byte) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	for range n {
-		i := r.u32()
-		var priv [KeySize]byte
-		r.key(&priv)
-		if r.err != nil {
-			return nil, r.err
+	// X25519 prekeys: the signed ones, then the one-time ones.
+	xkeys := func(n int, into map[uint32]xkey) error {
+		for range n {
+			i := r.u32()
+			var priv [KeySize]byte
+			r.key(&priv)
+			if r.err != nil {
+				return r.err
+			}
+			if err := idOK(i); err != nil {
+				return err
+			}
+			x, err := xkeyFrom(priv)
+			if err != nil {
+				return err
+			}
+			into[i] = x
 		}
-		if err := idOK(i); err != nil {
-			return nil, err
-		}
-		x, err := xkeyFrom(priv)
-		if err != nil {
-			return nil, err
-		}
-		d.spk[i] = x
+		return nil
+	}
+	if err := xkeys(n, d.spk); err != nil {
+		return nil, err
 	}
 	if n, err = count(); err != nil {
 		return nil, err
 	}
-	for range n {
-		i := r.u32()
-		var priv [KeySize]byte
-		r.key(&priv)
-		if r.err != nil {
-			return nil, r.err
-		}
-		if err := idOK(i); err != nil {
-			return nil, err
-		}
-		x, err := xkeyFrom(priv)
-		if err != nil {
-			return nil, err
-		}
-		d.opk[i] = x
+	if err := xkeys(n, d.opk); err != nil {
+		return nil, err
 	}
 	if n, err = count(); err != nil {
 		return nil, err
