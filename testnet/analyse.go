@@ -19,7 +19,9 @@ type traceData struct {
 	// deliver: message id -> node -> first delivery time.
 	deliver map[string]map[int]time.Time
 	// sent: message id -> the publisher's send time.
-	sent       map[string]time.Time
+	sent map[string]time.Time
+	// depart: mixnet message id -> when it left its client.
+	depart     map[string]time.Time
 	duplicates int
 	// mesh is each node's mesh degree on the workload topic at the end,
 	// from its graft and prune events.
@@ -31,7 +33,8 @@ type traceData struct {
 func (r *runner) readTraces() (*traceData, error) {
 	kind := r.plan.Scenario.Workload.Kind
 	topic := r.plan.Scenario.Topics[0]
-	td := &traceData{deliver: map[string]map[int]time.Time{}, sent: map[string]time.Time{}, mesh: make([]int, len(r.plan.Nodes))}
+	td := &traceData{deliver: map[string]map[int]time.Time{}, sent: map[string]time.Time{}, depart: map[string]time.Time{},
+		mesh: make([]int, len(r.plan.Nodes))}
 	for i := range r.plan.Nodes {
 		f, err := os.Open(filepath.Join(r.nodeDir(i), node.TraceFile))
 		if err != nil {
@@ -65,6 +68,18 @@ func (r *runner) readTraces() (*traceData, error) {
 					td.sent[e.MsgID] = e.Time
 				case e.Kind == trace.KindDrop && e.Reason == trace.ReasonReplay:
 					td.duplicates++
+				}
+			case kind == "mixnet" && e.Layer == "mixnet":
+				switch {
+				case e.Kind == trace.KindDeliver:
+					if _, again := td.deliver[e.MsgID][i]; again {
+						td.duplicates++
+					}
+					td.add(e.MsgID, i, e.Time)
+				case e.Kind == trace.KindSend && strings.HasPrefix(e.Detail, "queue "):
+					td.sent[e.MsgID] = e.Time
+				case e.Kind == trace.KindSend && strings.HasPrefix(e.Detail, "depart "):
+					td.depart[e.MsgID] = e.Time
 				}
 			case kind == "sync" && e.Layer == "sync":
 				switch {
@@ -126,7 +141,7 @@ func (r *runner) analyse(res *result.Result, pubs []published, stats []nodeStats
 		switch s.Workload.Kind {
 		case "sync":
 			recipients = r.plan.SyncGroups[pub.Topic]
-		case "session":
+		case "session", "mixnet":
 			recipients = []int{pub.To}
 		default:
 			for j := range r.plan.Nodes {

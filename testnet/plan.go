@@ -37,6 +37,10 @@ type NodePlan struct {
 	// SyncGroup is the node's sync group ("" if none).
 	SyncGroup string
 	QUIC      bool
+	// MixLayer is a mix's layer (1..layers); Provider a mixnet client's
+	// provider (a node index, -1 for other nodes).
+	MixLayer int
+	Provider int
 }
 
 // Multiaddr is the node's TCP address with its peer id.
@@ -115,6 +119,7 @@ func NewPlan(s *Scenario, seed int64) (*Plan, error) {
 	}
 	p.topology(rng)
 	p.syncGroups(rng)
+	p.assignMixnet()
 	if s.Workload.Rate > 0 {
 		if err := p.workload(rng); err != nil {
 			return nil, err
@@ -206,6 +211,9 @@ func (p *Plan) workload(rng *rand.Rand) error {
 		if w.Kind == "sync" && n.SyncGroup == "" {
 			continue
 		}
+		if w.Kind == "mixnet" && n.Role != RoleClient {
+			continue
+		}
 		cands = append(cands, n.Index)
 	}
 	if len(cands) == 0 {
@@ -230,6 +238,14 @@ func (p *Plan) workload(rng *rand.Rand) error {
 			if pub.To >= node {
 				pub.To++
 			}
+		case "mixnet":
+			var others []int
+			for _, n := range p.Nodes {
+				if n.Role == RoleClient && n.Index != node {
+					others = append(others, n.Index)
+				}
+			}
+			pub.To = others[rng.IntN(len(others))]
 		default:
 			pub.Topic = p.Scenario.Topics[0]
 			id := overlay.MessageID(pub.Topic, data)
@@ -338,6 +354,9 @@ func (p *Plan) Hash() string {
 	h := sha256.New()
 	for _, n := range p.Nodes {
 		fmt.Fprintf(h, "node %s %s %s %s %s %s %v %s\n", n.Name, n.IP, n.PeerID, n.Group, n.Role, n.Class, n.Bootstrap, n.SyncGroup)
+		if mixnetRole(n.Role) {
+			fmt.Fprintf(h, "mixnet %s %d %d\n", n.Name, n.MixLayer, n.Provider)
+		}
 	}
 	for _, pub := range p.Publications {
 		fmt.Fprintf(h, "pub %d %d %d %d %s %x\n", pub.Seq, pub.At, pub.Node, pub.To, pub.Topic, sha256.Sum256(pub.Data))

@@ -77,6 +77,13 @@ func (r *runner) prepare() error {
 		return err
 	}
 	s := r.plan.Scenario
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return err
+	}
+	mixnet, err := r.mixnetConfigs()
+	if err != nil {
+		return err
+	}
 	for i, n := range r.plan.Nodes {
 		dir := r.nodeDir(i)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -115,6 +122,7 @@ func (r *runner) prepare() error {
 			}
 		}
 		cfg.Sessions = s.Workload.Kind == "session"
+		cfg.Mixnet = mixnet[i]
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
@@ -322,6 +330,9 @@ func (r *runner) drive(ctx context.Context) []published {
 			case "session":
 				path = "/session/send"
 				req = node.SessionSendRequest{Peer: r.plan.Nodes[pub.To].Multiaddr(), Data: pub.Data}
+			case "mixnet":
+				path = "/mixnet/send"
+				req = node.MixnetSendRequest{To: r.plan.Nodes[pub.To].Name, Data: pub.Data}
 			}
 			var rep node.PublishReply
 			err := post(ctx, r.plan.Nodes[pub.Node].ControlURL()+path, req, &rep)

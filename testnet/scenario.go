@@ -48,6 +48,9 @@ type Scenario struct {
 	Topics []string `yaml:"topics"`
 	// Sync configures data sync groups (for a sync workload).
 	Sync SyncSpec `yaml:"sync"`
+	// Mixnet configures the mixnet of the groups of roles mix, provider
+	// and client (for a mixnet workload).
+	Mixnet MixnetSpec `yaml:"mixnet"`
 	// Workload is what the publishers send.
 	Workload Workload `yaml:"workload"`
 	// Faults is the fault timeline.
@@ -91,8 +94,10 @@ func (r Runtime) env() []string {
 type Group struct {
 	Name  string `yaml:"name"`
 	Count int    `yaml:"count"`
-	// Role is "relay" (gossip only), "sync" (gossip and a sync member) or
-	// "bootstrap" (a relay that every other node bootstraps from).
+	// Role is "relay" (gossip only), "sync" (gossip and a sync member),
+	// "bootstrap" (a relay that every other node bootstraps from), or a
+	// mixnet role: "mix", "provider" or "client" (a relay that also runs
+	// that Loopix core; see MixnetSpec).
 	Role string `yaml:"role"`
 	// Class names a link class (Scenario.Links); "" for unshaped links.
 	Class string `yaml:"class"`
@@ -108,6 +113,9 @@ const (
 	RoleRelay     = "relay"
 	RoleSync      = "sync"
 	RoleBootstrap = "bootstrap"
+	RoleMix       = "mix"
+	RoleProvider  = "provider"
+	RoleClient    = "client"
 )
 
 // Topology configures discovery.
@@ -143,8 +151,10 @@ type SyncSpec struct {
 // Workload is what publishers send.
 type Workload struct {
 	// Kind is "gossip" (POST /publish on the first topic), "sync" (POST
-	// /send to the publisher's sync group) or "session" (POST
-	// /session/send to a seeded other node, over a 1:1 session).
+	// /send to the publisher's sync group), "session" (POST
+	// /session/send to a seeded other node, over a 1:1 session) or
+	// "mixnet" (POST /mixnet/send from a client to a seeded other client,
+	// through the mixnet).
 	Kind string `yaml:"kind"`
 	// Publishers is how many nodes publish (seeded choice among the
 	// eligible ones); 0 means all.
@@ -289,6 +299,7 @@ func (s *Scenario) validate(workload bool) error {
 	}
 	groups := map[string]Group{}
 	syncNodes := 0
+	mixRoles := map[string]int{}
 	for _, g := range s.Groups {
 		if g.Name == "" || g.Count < 1 {
 			return bad("group %q needs a name and a positive count", g.Name)
@@ -302,8 +313,10 @@ func (s *Scenario) validate(workload bool) error {
 		case RoleRelay, RoleBootstrap:
 		case RoleSync:
 			syncNodes += g.Count
+		case RoleMix, RoleProvider, RoleClient:
+			mixRoles[g.Role] += g.Count
 		default:
-			return bad("group %s: role %q (want relay, sync or bootstrap)", g.Name, g.Role)
+			return bad("group %s: role %q (want relay, sync, bootstrap, mix, provider or client)", g.Name, g.Role)
 		}
 		if _, ok := s.Links[g.Class]; g.Class != "" && !ok {
 			return bad("group %s: link class %q is not in links", g.Name, g.Class)
@@ -320,6 +333,11 @@ func (s *Scenario) validate(workload bool) error {
 			return bad("link class %s: %v", name, err)
 		}
 	}
+	if len(mixRoles) > 0 || s.Workload.Kind == "mixnet" {
+		if err := s.Mixnet.validate(mixRoles); err != nil {
+			return bad("%v", err)
+		}
+	}
 	w := &s.Workload
 	if !workload {
 		*w = Workload{Kind: "gossip"}
@@ -334,8 +352,12 @@ func (s *Scenario) validate(workload bool) error {
 			return bad("a sync workload needs at least 2 nodes of role sync")
 		}
 	case "session":
+	case "mixnet":
+		if mixRoles[RoleClient] < 2 {
+			return bad("a mixnet workload needs at least 2 nodes of role client")
+		}
 	default:
-		return bad("workload kind %q (want gossip, sync or session)", w.Kind)
+		return bad("workload kind %q (want gossip, sync, session or mixnet)", w.Kind)
 	}
 	if w.Rate <= 0 || w.Duration <= 0 {
 		return bad("workload needs a positive rate and duration")
@@ -345,6 +367,9 @@ func (s *Scenario) validate(workload bool) error {
 	}
 	if w.Size < 16 || w.Size > 64<<10 {
 		return bad("workload size %d: want 16 to 65536 bytes", w.Size)
+	}
+	if w.Kind == "mixnet" && w.Size > s.Mixnet.Payload-2 {
+		return bad("workload size %d: a mixnet message carries at most %d bytes (payload %d)", w.Size, s.Mixnet.Payload-2, s.Mixnet.Payload)
 	}
 	if w.Warmup == 0 {
 		w.Warmup = overlay.Duration(3 * time.Second)

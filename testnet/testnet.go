@@ -35,6 +35,8 @@ func Run(ctx context.Context, s *Scenario, opts Options) (*result.Result, error)
 		layer = "sync"
 	case "session":
 		layer = "session"
+	case "mixnet":
+		layer = "mixnet"
 	}
 	started := time.Now()
 	res := result.New(result.KindScenario, layer, "testnet/"+s.Name, seed, started)
@@ -77,6 +79,9 @@ func Run(ctx context.Context, s *Scenario, opts Options) (*result.Result, error)
 		return nil, err
 	}
 	r.analyse(res, pubs, stats, td)
+	if s.Workload.Kind == "mixnet" {
+		r.analyseMixnet(res, pubs, stats, td)
+	}
 	res.Add("ready_seconds", "s", ready.Seconds(), nil)
 	// The machine's load average (every process on it, not only the
 	// testnet's) once all nodes were up and at the end of the workload.

@@ -20,11 +20,13 @@ func newNodeCmd() *cobra.Command {
 	var cfgPath, dataDir string
 	c := &cobra.Command{
 		Use:   "node",
-		Short: "Run one Strata node (overlay, data sync, control API)",
+		Short: "Run one Strata node (overlay, data sync, sessions, mixnet role, control API)",
 		Long: `Runs one node: a libp2p host on the configured address with gossipsub
 (layers/overlay), data sync over libp2p (layers/sync with its bbolt store in
-the data directory), an HTTP+JSON control API on the node's own address
-(status, peers, publish, send, inbox, links, partition, ping, shutdown),
+the data directory), 1:1 sessions, one mixnet role (a Loopix client,
+provider or mix over Sphinx packets on /strata/mixnet/1.0.0), an HTTP+JSON
+control API on the node's own address (status, peers, publish, send,
+inbox, mixnet/send, mixnet/inbox, links, partition, ping, shutdown),
 Prometheus metrics at /metrics, and an NDJSON trace (trace.ndjson in the
 data directory). The identity key and the sync store persist in the data
 directory: a node killed with kill -9 and restarted loses nothing it

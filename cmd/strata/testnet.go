@@ -35,9 +35,15 @@ result under <out>/results/: delivery rate, latency p50/p95/p99,
 duplicates per delivery, bytes, CPU and peak RSS per node. Node data
 directories (traces, logs, stores) stay under <out>/testnet/.
 
+Workloads: gossip (publish on a topic), sync (data sync groups), session
+(1:1 sessions) and mixnet (clients write to other clients through Loopix
+mixes and providers, groups of roles mix, provider and client; the result
+adds the time in the network, the mixnet's bytes, CPU and memory per role
+with cover traffic, drops by reason and loops back).
+
 The same scenario and seed give the same plan (nodes, identities,
 topology, workload, faults): the summary prints its hash.`,
-		Example: "  strata testnet run testnet/scenarios/smoke.yaml\n  strata testnet run testnet/scenarios/churn.yaml --seed 7\n  strata testnet run testnet/scenarios/gossip-300.yaml --nodes 500",
+		Example: "  strata testnet run testnet/scenarios/smoke.yaml\n  strata testnet run testnet/scenarios/churn.yaml --seed 7\n  strata testnet run testnet/scenarios/mixnet.yaml\n  strata testnet run testnet/scenarios/gossip-300.yaml --nodes 500",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := testnet.LoadScenario(args[0])

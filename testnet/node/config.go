@@ -59,6 +59,9 @@ type Config struct {
 	BehaviourParams map[string]string `yaml:"behaviour_params"`
 	// InboxSize bounds the deliveries kept for GET /inbox (default 4096).
 	InboxSize int `yaml:"inbox_size"`
+	// Mixnet runs one Loopix core (client, provider or mix) over
+	// /strata/mixnet/1.0.0 (off when its role is empty).
+	Mixnet MixnetConfig `yaml:"mixnet,omitempty"`
 }
 
 // SyncConfig configures the data sync service.
@@ -158,6 +161,9 @@ func (c *Config) Validate() error {
 		if err := c.Links[i].Validate(); err != nil {
 			return err
 		}
+	}
+	if err := c.Mixnet.validate(); err != nil {
+		return err
 	}
 	s := &c.Sync
 	switch s.Transport {

@@ -40,6 +40,8 @@ type Status struct {
 	BytesIn     int64    `json:"bytes_in"`
 	BytesOut    int64    `json:"bytes_out"`
 	Behaviour   string   `json:"behaviour,omitempty"`
+	// Mixnet is the mixnet service's state (absent without one).
+	Mixnet *MixnetStatus `json:"mixnet,omitempty"`
 }
 
 // PeerInfo is one entry of GET /peers.
@@ -102,6 +104,8 @@ func (n *Node) handler() http.Handler {
 	mux.HandleFunc("PUT /partition", n.handlePutPartition)
 	mux.HandleFunc("GET /sync/state", n.handleSyncState)
 	mux.HandleFunc("POST /session/send", n.handleSessionSend)
+	mux.HandleFunc("POST /mixnet/send", n.handleMixnetSend)
+	mux.HandleFunc("GET /mixnet/inbox", n.handleMixnetInbox)
 	mux.HandleFunc("POST /ping", n.handlePing)
 	mux.HandleFunc("POST /shutdown", n.handleShutdown)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
@@ -140,7 +144,7 @@ func (n *Node) status() Status {
 		Name: n.cfg.Name, PeerID: h.ID().String(), Addrs: addrs, PID: osPID(),
 		UptimeSec: time.Since(n.started).Seconds(), Peers: len(h.Network().Peers()),
 		Topics: n.topics, TraceErrors: n.trace.errors(), BytesIn: bw.TotalIn, BytesOut: bw.TotalOut,
-		Behaviour: n.cfg.Behaviour,
+		Behaviour: n.cfg.Behaviour, Mixnet: n.mixnetStatus(),
 	}
 	if n.sync != nil {
 		for name := range n.sync.groups {

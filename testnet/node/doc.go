@@ -1,7 +1,9 @@
 // Package node is the Strata node runtime: it hosts the layer cores on
 // real I/O. A node runs the overlay (layers/overlay: libp2p, gossipsub),
 // data sync (layers/sync with its bbolt store) over a libp2p stream
-// protocol or a gossip topic, an HTTP+JSON control API on the node's own
+// protocol or a gossip topic, 1:1 sessions (layers/session), one mixnet
+// role (a layers/mixnet/loopix client, provider or mix) over a stream
+// protocol of its own, an HTTP+JSON control API on the node's own
 // address, Prometheus metrics at /metrics, and an NDJSON trace
 // (internal/trace) in its data directory.
 //
@@ -49,9 +51,31 @@
 // of the other is refused (its sender gets an error). Plaintexts go to the
 // inbox (kind "session"), which, like every inbox entry, is not stored.
 //
+// # Mixnet
+//
+// With a mixnet role (MixnetConfig), a node runs exactly one Loopix core
+// over Sphinx packets on one goroutine: it wakes at the core's deadline,
+// hands it the wall-clock time, inbound frames and the application's
+// messages, and executes its actions. Frames travel on
+// /strata/mixnet/1.0.0 (see MixnetProtocol and the loopix SPEC.md,
+// "Streams"): one stream per neighbour and direction, kept open, each
+// frame u32be(length) || frame with the length bounded by the directory's
+// geometry. An endpoint's node id is loopix.PeerNodeID of its peer id;
+// inbound frames are attributed to the peer the connection authenticated.
+// The signed directory, the authority key, the node's key seed and the
+// clients' address book come in the configuration (MixnetDeployment
+// builds them from a seed). An application message travels in a packet
+// body as u16be(length) || data; its id is MixnetMessageID(data), under
+// which the sender traces "queue" (accepted) and "depart" (left at a
+// payload tick) and the recipient "deliver", so that traces give the
+// end-to-end latency. A client's deliveries go to the inbox (kind
+// "mixnet", no sender). Route and timing choices are seeded from the
+// node's seed; packet keys and cover bodies come from crypto/rand.
+//
 // # Control API
 //
-//	GET  /status        name, peer id, addresses, peers, bytes, errors
+//	GET  /status        name, peer id, addresses, peers, bytes, errors;
+//	                    the mixnet role, ledger and counters
 //	GET  /peers         connected peers: addresses, class, score, latency
 //	POST /publish       {"topic", "data"}: gossip publish → {"id", "time"}
 //	POST /send          {"topic": group, "data"}: sync send, answered once
@@ -62,6 +86,10 @@
 //	GET  /sync/state    messages and deliveries per sync group, from the store
 //	POST /session/send  {"peer", "data"}: encrypt for a peer over a 1:1
 //	                    session, answered once the peer decrypted it
+//	POST /mixnet/send   {"to": client name or peer id, "data"}: queue a
+//	                    message on this mixnet client → {"id", "time",
+//	                    "queued"}
+//	GET  /mixnet/inbox  GET /inbox restricted to mixnet deliveries
 //	POST /ping          {"peer", "count"}: libp2p ping round trips in ms
 //	POST /shutdown      stop cleanly
 //	GET  /metrics       Prometheus metrics

@@ -48,6 +48,7 @@ type Node struct {
 	gate      *gater
 	sync      *syncService
 	sessions  *sessionService
+	mixnet    *mixnetService
 	behaviour Behaviour
 	started   time.Time
 	stop      context.CancelFunc
@@ -221,6 +222,14 @@ func start(ctx context.Context, cfg Config, dataDir string, opts Options) (*Node
 		}
 		n.sessions = s
 	}
+	if cfg.Mixnet.Role != "" {
+		s, err := newMixnetService(n, cfg.Mixnet, cfg.Seed)
+		if err != nil {
+			n.close()
+			return nil, err
+		}
+		n.mixnet = s
+	}
 	if b != nil {
 		env := Env{Name: cfg.Name, Host: ov.Host, PubSub: ov.PubSub, Overlay: ov, Topics: cfg.Topics, Trace: n.trace.emit}
 		if err := b.Start(ctx, env); err != nil {
@@ -257,6 +266,9 @@ func (n *Node) syncTopic(topic string) bool {
 // close stops everything in reverse order of start.
 func (n *Node) close() error {
 	var errs []error
+	if n.mixnet != nil {
+		errs = append(errs, n.mixnet.close())
+	}
 	if n.ov != nil {
 		errs = append(errs, n.ov.Close())
 	}

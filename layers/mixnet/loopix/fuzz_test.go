@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -244,6 +245,43 @@ func FuzzCores(f *testing.F) {
 			if m.Ledger().Held != uint64(m.PoolSize()) {
 				t.Fatalf("mix %d holds %d, ledger %d", k, m.PoolSize(), m.Ledger().Held)
 			}
+		}
+	})
+}
+
+// FuzzReadStreamFrame: reading a stream of framed link frames either ends
+// cleanly (io.EOF at a frame boundary) or fails with ErrMalformed; every
+// frame read is within the limit, and the frames read re-encode to exactly
+// the bytes consumed.
+func FuzzReadStreamFrame(f *testing.F) {
+	for _, b := range vectorstest.HexField(f, Descriptor, "stream.json", "stream") {
+		f.Add(b)
+	}
+	limit := MaxStreamFrame(vecSimGeometry, 2)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := bytes.NewReader(b)
+		var re []byte
+		for {
+			fr, err := ReadStreamFrame(r, limit)
+			if errors.Is(err, io.EOF) {
+				if !bytes.Equal(re, b) {
+					t.Fatalf("clean end after %d of %d bytes", len(re), len(b))
+				}
+				return
+			}
+			if err != nil {
+				if !errors.Is(err, ErrMalformed) {
+					t.Fatalf("unclassified error: %v", err)
+				}
+				if !bytes.HasPrefix(b, re) {
+					t.Fatal("frames read are not a prefix of the stream")
+				}
+				return
+			}
+			if len(fr) < 1 || len(fr) > limit {
+				t.Fatalf("frame of %d bytes, limit %d", len(fr), limit)
+			}
+			re = AppendStreamFrame(re, fr)
 		}
 	})
 }

@@ -505,6 +505,8 @@ var vectorSet = layers.VectorSet{Layer: "mixnet", Files: []layers.VectorFileSpec
 		Generate: genSimCases, Check: layers.CheckCases(checkSimCase)},
 	{Name: "frames.json", Description: "link frames: packet, pull request, constant-size pull response; malformed frames",
 		Generate: genFrameCases, Check: layers.CheckCases(checkFrameCase)},
+	{Name: "stream.json", Description: "hosting on libp2p: link frames on a /strata/mixnet/1.0.0 stream (u32be length prefix bounded by the geometry), malformed streams; node ids of libp2p peers",
+		Generate: genStreamCases, Check: layers.CheckCases(checkStreamCase)},
 }}
 
 // GenerateVectors computes every vector file of the layer.
