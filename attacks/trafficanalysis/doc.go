@@ -5,3 +5,10 @@
 // compromised mixes, and the n−1 (flush) attack against the mixes' loop
 // detection — each beside the same traffic sent without mixing.
 package trafficanalysis
+
+// The first-spy adversary (FirstSpy, group "firstspy") targets the overlay
+// instead: a fraction of the gossip nodes spy, log which peer first handed
+// them each message, and guess that peer is its publisher. Its study runs
+// on the in-process overlay harness (testnet/inproc) with no defence, with
+// the overlay's stem phase, and with messages sent through a simulated
+// Loopix mixnet that publishes them at a gateway.

@@ -11,12 +11,14 @@ import (
 
 	"github.com/strata-lab/strata/attacks"
 	"github.com/strata-lab/strata/attacks/session"
+	spamattacks "github.com/strata-lab/strata/attacks/spam"
 	"github.com/strata-lab/strata/attacks/trafficanalysis"
 )
 
 // attackGroups lists the adversary models by command-line group.
 func attackGroups() map[string][]attacks.Attack {
-	return map[string][]attacks.Attack{"session": session.All(), "trafficanalysis": trafficanalysis.All()}
+	return map[string][]attacks.Attack{"session": session.All(), "trafficanalysis": trafficanalysis.All(),
+		"spam": spamattacks.All(), "firstspy": trafficanalysis.FirstSpy()}
 }
 
 func newAttackCmd(g *globals) *cobra.Command {
@@ -41,7 +43,21 @@ Groups:
            the mixnet: a global passive adversary timing every link (delay
            and cover swept, beside no mixing), compromised mixes, the
            statistical disclosure attack, the n−1 flush attack against
-           loop detection`,
+           loop detection
+  spam     the overlay, in process (simulated network, virtual time): a
+           raw-protocol attacker floods invalid messages, IHAVE, IWANT,
+           GRAFT/PRUNE and IDONTWANT, and a member floods valid messages at
+           10× its allowed rate; each beside the no-attack baseline with the
+           defence on and off (validators and peer scoring, per-peer rate
+           limits, proof of work, rate-limiting nullifiers with RLN's proof
+           cost as delays); honest delivery and latency, spam hops, CPU and
+           bandwidth per honest node
+  firstspy the overlay, in process: a fraction f of the nodes spy, log who
+           first handed them each message and guess that peer published
+           it; f swept with no defence, with the overlay's stem phase
+           (Dandelion++-style) and with sending through a simulated mixnet
+           that publishes at a gateway; precision and recall against the
+           1/N line, and the latency each defence adds`,
 		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3\n  strata attack trafficanalysis --quick\n  strata attack trafficanalysis --only gpa-timing",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

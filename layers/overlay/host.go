@@ -83,6 +83,10 @@ type Config struct {
 	// thresholds, no graylist. It exists for adversary studies that
 	// measure what scoring buys; a deployment keeps scoring on.
 	ScoringOff bool
+	// Stem configures the stem phase (SPEC.md, "Stem phase"), a
+	// Dandelion++-style defence of the publisher's anonymity; off by
+	// default.
+	Stem StemConfig
 	// WrapConn wraps every TCP connection (link shaping); nil: none.
 	WrapConn ConnWrapper
 	// WrapPacketConn wraps every UDP socket QUIC uses (link shaping);
@@ -92,6 +96,10 @@ type Config struct {
 	Gater connmgr.ConnectionGater
 	// Tracer observes gossipsub events (nil: none).
 	Tracer pubsub.RawTracer
+	// InspectRPC sees every inbound RPC before gossipsub handles it and
+	// may remove messages from it (per-peer rate limits: messages removed
+	// here are never marked seen); a non-nil error drops the whole RPC.
+	InspectRPC func(peer.ID, *pubsub.RPC) error
 	// Registerer receives libp2p's own metrics (nil: disabled).
 	Registerer prometheus.Registerer
 	// Bandwidth counts bytes per protocol and peer (nil: not counted).
@@ -138,6 +146,9 @@ func (c *Config) validateGossip() error {
 			return fmt.Errorf("%w: validator for %s, which is not in Config.Topics", ErrConfig, t)
 		}
 	}
+	if c.Stem.Enabled {
+		return c.Stem.Validate()
+	}
 	return nil
 }
 
@@ -156,6 +167,8 @@ type Overlay struct {
 
 	mu     sync.Mutex
 	scores map[peer.ID]float64
+	// stem runs the stem phase; nil unless Config.Stem.Enabled.
+	stem *stemRouter
 }
 
 // New starts an overlay node: host, DHT (if enabled), gossipsub, the
@@ -262,6 +275,9 @@ func (o *Overlay) start(ctx context.Context) error {
 	if cfg.Tracer != nil {
 		psOpts = append(psOpts, pubsub.WithRawTracer(cfg.Tracer))
 	}
+	if cfg.InspectRPC != nil {
+		psOpts = append(psOpts, pubsub.WithAppSpecificRpcInspector(cfg.InspectRPC))
+	}
 	if cfg.DHT.Enabled {
 		dopts := []dht.Option{
 			dht.Mode(dht.ModeServer),
@@ -285,8 +301,16 @@ func (o *Overlay) start(ctx context.Context) error {
 	}
 	o.PubSub = ps
 	go o.maintain()
+	if cfg.Stem.Enabled {
+		if err := o.newStem(); err != nil {
+			return err
+		}
+	}
 	for _, t := range cfg.Topics {
 		v := topicValidator(p.MaxMessageBytes, cfg.Validators[t], cfg.OnInvalid)
+		if o.stem != nil {
+			v = o.stem.observe(v)
+		}
 		if err := ps.RegisterTopicValidator(t, v, pubsub.WithValidatorInline(true)); err != nil {
 			return fmt.Errorf("overlay: validator for %s: %w", t, err)
 		}
@@ -295,6 +319,9 @@ func (o *Overlay) start(ctx context.Context) error {
 			return fmt.Errorf("overlay: joining %s: %w", t, err)
 		}
 		o.topics[t] = topic
+	}
+	if o.stem != nil {
+		o.Host.SetStreamHandler(StemProtocol, o.stem.handle)
 	}
 	return nil
 }
@@ -310,9 +337,9 @@ func (f fixedSource) PreferredSourceIPForDestination(*net.UDPAddr) (net.IP, erro
 // Attach runs the overlay's gossipsub (parameters, scoring, message ids,
 // validators, topics) on a host built elsewhere, such as a host on an
 // in-process simulated network. It uses Params, Topics, Validators,
-// OnInvalid, Direct, AppScore and Tracer from cfg; the host's transports,
-// identity, limits and discovery are the caller's. Closing the Overlay
-// closes the host.
+// OnInvalid, Direct, AppScore, ScoringOff, Stem and Tracer from cfg; the
+// host's transports, identity, limits and discovery are the caller's.
+// Closing the Overlay closes the host.
 func Attach(ctx context.Context, h host.Host, cfg Config) (*Overlay, error) {
 	if err := cfg.validateGossip(); err != nil {
 		return nil, err
@@ -366,7 +393,10 @@ func (o *Overlay) Topic(name string) (*pubsub.Topic, error) {
 }
 
 // Publish validates data with the overlay's rules and publishes it on
-// topic. It returns the message id.
+// topic. It returns the message id. With the stem phase on
+// (Config.Stem), it hands the message to the epoch's stem relay instead,
+// and publishes it itself only when no relay takes it or the fail-safe
+// fires.
 func (o *Overlay) Publish(ctx context.Context, topic string, data []byte) ([MessageIDSize]byte, error) {
 	t, err := o.Topic(topic)
 	if err != nil {
@@ -374,6 +404,9 @@ func (o *Overlay) Publish(ctx context.Context, topic string, data []byte) ([Mess
 	}
 	if err := Validate(topic, data, o.cfg.Params.MaxMessageBytes); err != nil {
 		return [MessageIDSize]byte{}, err
+	}
+	if o.stem != nil {
+		return MessageID(topic, data), o.stem.publish(topic, data)
 	}
 	return MessageID(topic, data), t.Publish(ctx, data)
 }

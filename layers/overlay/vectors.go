@@ -16,6 +16,7 @@ var errorNames = layers.ErrorNames{
 	{Name: "ErrTopic", Err: ErrTopic}, {Name: "ErrTooLarge", Err: ErrTooLarge}, {Name: "ErrEmpty", Err: ErrEmpty},
 	{Name: "ErrUnknownTopic", Err: ErrUnknownTopic}, {Name: "ErrConfig", Err: ErrConfig}, {Name: "ErrIdentity", Err: ErrIdentity},
 	{Name: "ErrRejected", Err: ErrRejected}, {Name: "ErrIgnored", Err: ErrIgnored},
+	{Name: "ErrStemFrame", Err: ErrStemFrame}, {Name: "ErrStemRefused", Err: ErrStemRefused},
 }
 
 // ErrorName names the sentinel err wraps ("valid" for nil).
@@ -27,6 +28,8 @@ var vectorSet = layers.VectorSet{Layer: "overlay", Files: []layers.VectorFileSpe
 		Generate: genMessages, Check: layers.CheckCases(checkMessage)},
 	{Name: "params.json", Description: "The default gossipsub and peer-score parameter set (canonical JSON and its SHA-256), and altered sets that break a relation gossipsub v1.1 requires.",
 		Generate: genParams, Check: layers.CheckCases(checkParams)},
+	{Name: "stem.json", Description: "Stem frames (" + string(StemProtocol) + "): frame = u8 version (1) || u8 len(topic) || topic || u32be len(data) || data, with the data limit max_bytes; a valid case gives its topic and data (hex), an invalid one the error a decoder must return.",
+		Generate: genStemFrames, Check: layers.CheckCases(checkStemFrame)},
 }}
 
 // GenerateVectors computes every vector file of the layer.

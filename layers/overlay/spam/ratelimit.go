@@ -21,9 +21,6 @@ type RateLimitConfig struct {
 	// MaxEntries bounds the buckets kept; the least recently used is
 	// evicted to make room.
 	MaxEntries int `json:"max_entries"`
-	// Reject makes an over-rate message a rejection (the forwarding peer
-	// loses score, P4) instead of an ignore (no penalty).
-	Reject bool `json:"reject"`
 }
 
 // Default rate-limit values.
@@ -39,9 +36,8 @@ const (
 	defaultMaxEntries = 4096
 )
 
-// DefaultRateLimitConfig returns 100 messages/s, burst 200, 4096 buckets,
-// over-rate messages ignored (the reason for each is beside its
-// constant).
+// DefaultRateLimitConfig returns 100 messages/s, burst 200, 4096 buckets
+// (the reason for each is beside its constant).
 func DefaultRateLimitConfig() RateLimitConfig {
 	return RateLimitConfig{Rate: defaultRate, Burst: defaultBurst, MaxEntries: defaultMaxEntries}
 }

@@ -97,26 +97,6 @@ func RLNValidator(v *Verifier, clock Clock, onEvidence func(Evidence)) (overlay.
 	}, nil
 }
 
-// RateLimitValidator limits each forwarding peer on each topic with l's
-// token buckets; an over-rate message is ignored, or rejected when the
-// limiter's config says Reject. Errors: ErrConfig for a nil limiter or
-// clock.
-func RateLimitValidator(l *RateLimiter, clock Clock) (overlay.Validator, error) {
-	if l == nil || clock == nil {
-		return nil, fmt.Errorf("%w: RateLimitValidator needs a limiter and a clock", ErrConfig)
-	}
-	return func(_ context.Context, from peer.ID, topic string, _ []byte) error {
-		err := l.Allow(clock(), from, topic)
-		switch {
-		case err == nil:
-			return nil
-		case l.cfg.Reject:
-			return reject(err)
-		}
-		return ignore(err)
-	}, nil
-}
-
 // Chain runs validators in order and returns the first error.
 func Chain(vs ...overlay.Validator) overlay.Validator {
 	return func(ctx context.Context, from peer.ID, topic string, data []byte) error {
@@ -132,8 +112,6 @@ func Chain(vs ...overlay.Validator) overlay.Validator {
 // Defences switches each defence on or off for one topic; Validator
 // builds the topic's validator from them.
 type Defences struct {
-	// RateLimit, when set, runs first, before the envelope is decoded.
-	RateLimit *RateLimiter
 	// PoW, when set, accepts proof-of-work envelopes meeting the policy.
 	PoW *PoWPolicy
 	// RLN, when set, accepts RLN envelopes this verifier accepts.
@@ -144,19 +122,11 @@ type Defences struct {
 	OnEvidence func(Evidence)
 }
 
-// Validator builds the validator: the rate limit (if on), then the
-// envelope, which must be of a kind whose defence is on and pass it; with
+// Validator builds the validator: the envelope, which must be of a kind whose defence is on and pass it; with
 // neither PoW nor RLN on, any well-formed envelope passes. Errors:
 // ErrConfig.
 func (d Defences) Validator() (overlay.Validator, error) {
 	var chain []overlay.Validator
-	if d.RateLimit != nil {
-		v, err := RateLimitValidator(d.RateLimit, d.Clock)
-		if err != nil {
-			return nil, err
-		}
-		chain = append(chain, v)
-	}
 	var pow, rln overlay.Validator
 	var err error
 	if d.PoW != nil {
