@@ -11,7 +11,7 @@ BIN := $(CURDIR)/.bin
 
 .PHONY: help
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Build the strata binary into .bin/strata
@@ -30,6 +30,16 @@ testnet-smoke: build ## Run the 8-process smoke testnet (testnet/scenarios/smoke
 .PHONY: testnet-gossip
 testnet-gossip: build ## Run the 300-process gossip testnet (testnet/scenarios/gossip-300.yaml)
 	$(BIN)/strata testnet run testnet/scenarios/gossip-300.yaml --out $(OUT)
+
+.PHONY: testnet-mixnet
+testnet-mixnet: build ## Run the mixnet testnet: mixes, providers and clients as node processes (testnet/scenarios/mixnet.yaml)
+	$(BIN)/strata testnet run testnet/scenarios/mixnet.yaml --out $(OUT)
+
+.PHONY: attacks-overlay
+attacks-overlay: build ## Full-size overlay adversaries in process: Sybils (10:1 and beyond), spam floods, first spy (long; see README)
+	$(BIN)/strata attack sybil --out $(OUT)
+	$(BIN)/strata attack spam --out $(OUT)
+	$(BIN)/strata attack firstspy --out $(OUT)
 
 .PHONY: check
 check: ## gofmt check, go vet, staticcheck (pinned), and the tests under the race detector

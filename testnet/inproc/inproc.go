@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -80,15 +81,32 @@ type Net struct {
 }
 
 // Addr is the default address of host i: every host gets an IPv4 /16 of
-// its own (first octets 11-99, all public), so per-IP and per-/16 defences
-// (gossipsub's IP colocation factor, the DHT's diversity filter) see
-// distinct hosts as distinct. It supports 22,784 hosts.
+// its own, so per-IP and per-/16 defences (gossipsub's IP colocation
+// factor, the DHT's diversity filter) see distinct hosts as distinct. The
+// first octets are public ones from 11 to 99 without the legacy class-A
+// blocks that the DHT's diversity filter groups by /8 (legacyClassA). It
+// supports MaxDefaultAddrs hosts.
 func Addr(i int) net.IP {
-	return net.IPv4(byte(11+i/256), byte(i%256), 0, 1)
+	return net.IPv4(addrOctets[i/256], byte(i%256), 0, 1)
 }
 
+// legacyClassA are the /8 blocks go-libp2p-kbucket's peer-diversity
+// filter treats as one group each (peerdiversity.legacyClassA).
+var legacyClassA = []byte{12, 17, 19, 38, 48, 53, 56, 73}
+
+// addrOctets are the first octets Addr uses.
+var addrOctets = func() []byte {
+	var out []byte
+	for b := byte(11); b <= 99; b++ {
+		if !slices.Contains(legacyClassA, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}()
+
 // MaxDefaultAddrs is the number of distinct addresses Addr gives.
-const MaxDefaultAddrs = 89 * 256
+var MaxDefaultAddrs = len(addrOctets) * 256
 
 // Key derives host i's identity from seed.
 func Key(seed int64, i int) (crypto.PrivKey, error) {

@@ -3,6 +3,7 @@ package inproc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"slices"
@@ -149,10 +150,13 @@ func TestAddrDistinctGroups(t *testing.T) {
 		if !a.IsGlobalUnicast() || a.IsPrivate() {
 			t.Fatalf("Addr(%d) = %v is not public", i, a)
 		}
-		g := a[:2].String()
+		g := fmt.Sprintf("%d.%d", a[0], a[1])
 		if seen[g] {
 			t.Fatalf("Addr(%d) = %v shares its /16", i, a)
 		}
 		seen[g] = true
+		if slices.Contains(legacyClassA, a[0]) {
+			t.Fatalf("Addr(%d) = %v is in a legacy class-A block (one /8 group for the DHT)", i, a)
+		}
 	}
 }
