@@ -12,13 +12,16 @@ import (
 	"github.com/strata-lab/strata/attacks"
 	"github.com/strata-lab/strata/attacks/session"
 	spamattacks "github.com/strata-lab/strata/attacks/spam"
+	"github.com/strata-lab/strata/attacks/sybil"
+	sybildht "github.com/strata-lab/strata/attacks/sybil/dht"
 	"github.com/strata-lab/strata/attacks/trafficanalysis"
 )
 
 // attackGroups lists the adversary models by command-line group.
 func attackGroups() map[string][]attacks.Attack {
 	return map[string][]attacks.Attack{"session": session.All(), "trafficanalysis": trafficanalysis.All(),
-		"spam": spamattacks.All(), "firstspy": trafficanalysis.FirstSpy()}
+		"spam": spamattacks.All(), "firstspy": trafficanalysis.FirstSpy(),
+		"sybil": append(sybil.All(), sybildht.All()...)}
 }
 
 func newAttackCmd(g *globals) *cobra.Command {
@@ -57,8 +60,19 @@ Groups:
            it; f swept with no defence, with the overlay's stem phase
            (Dandelion++-style) and with sending through a simulated mixnet
            that publishes at a gateway; precision and recall against the
-           1/N line, and the latency each defence adds`,
-		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3\n  strata attack trafficanalysis --quick\n  strata attack trafficanalysis --only gpa-timing",
+           1/N line, and the latency each defence adds
+  sybil    the overlay, in process: raw-protocol Sybils against honest
+           gossipsub nodes, with peer scoring on and off beside the
+           attack-free baseline: eclipse of the whole network (10:1, the
+           ratio then pushed), of one target and of the publishers;
+           censorship (all, chosen origins, probability p); covert flash;
+           cold boot; attack at dawn; re-GRAFT during backoff; IP
+           colocation (naive and one per address per victim); honest
+           delivery, latency CDF, Sybil share of meshes over time, time
+           until Sybil scores fall below 0 and the graylist; and kad-dht
+           routing-table poisoning from K addresses with the diversity
+           filter on and off (dht-eclipse)`,
+		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3\n  strata attack trafficanalysis --only gpa-timing\n  strata attack sybil --quick\n  strata attack spam --quick --only invalid-flood\n  strata attack firstspy --quick",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ok, err := runAttacks(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, args[0], only)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-lab/strata/attacks/sybil"
 	"github.com/strata-lab/strata/testnet/node"
 )
 
@@ -13,7 +14,10 @@ import (
 // models that act as nodes register their node.BehaviourFactory here; the
 // node runtime itself imports no attack code.
 func nodeBehaviours() map[string]node.BehaviourFactory {
-	return map[string]node.BehaviourFactory{}
+	return map[string]node.BehaviourFactory{
+		sybil.BehaviourCensor: sybil.CensorBehaviour,
+		sybil.BehaviourFlash:  sybil.FlashBehaviour,
+	}
 }
 
 func newNodeCmd() *cobra.Command {
