@@ -3,7 +3,7 @@ package gotest
 import (
 	"context"
 	"errors"
-		"strconv"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
