@@ -33,6 +33,9 @@ type Options struct {
 	// `go test` (internal/gotest); "" when the command runs outside the
 	// repository.
 	Root string
+	// Runs selects the runs of a study part by their labels
+	// (gotest.Params.Runs); nil runs them all.
+	Runs map[string]string
 }
 
 // Attempts is how many attempts an attack makes: fewer with Quick.
@@ -83,10 +86,21 @@ type Attack struct {
 // ErrInconsistent: an outcome whose counts do not add up.
 var ErrInconsistent = errors.New("attacks: inconsistent outcome")
 
+// ErrNoRuns reports a run selection (Options.Runs) given to an attack
+// whose runs cannot be selected.
+var ErrNoRuns = errors.New("attacks: this attack cannot select runs")
+
+// RunsSelected is the result parameter by which a study that honoured
+// Options.Runs says which runs it selected.
+const RunsSelected = "runs_selected"
+
 // Execute runs the attack and returns its result document.
 func (a Attack) Execute(ctx context.Context, o Options) (*result.Result, error) {
 	if a.Measure != nil {
 		return a.measure(ctx, o)
+	}
+	if len(o.Runs) > 0 {
+		return nil, fmt.Errorf("%w: %s/%s makes attempts, not labelled runs", ErrNoRuns, a.Layer, a.Name)
 	}
 	started := time.Now()
 	out, err := a.Run(ctx, o)
@@ -124,6 +138,9 @@ func (a Attack) command(o Options) string {
 	if o.Quick {
 		quick = " --quick"
 	}
+	if len(o.Runs) > 0 {
+		quick += " --runs " + gotest.FormatRuns(o.Runs)
+	}
 	return fmt.Sprintf("strata attack %s --only %s --seed %d%s", a.Group, a.Name, o.Seed, quick)
 }
 
@@ -136,6 +153,9 @@ func (a Attack) measure(ctx context.Context, o Options) (*result.Result, error) 
 	r, err := a.Measure(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s: %w", a.Layer, a.Name, err)
+	}
+	if _, ok := r.Params[RunsSelected]; len(o.Runs) > 0 && !ok {
+		return nil, fmt.Errorf("%w: %s/%s ran every run", ErrNoRuns, a.Layer, a.Name)
 	}
 	r.Kind, r.Layer, r.Name = result.KindAttack, a.Layer, a.Layer+"/attack/"+a.Name
 	if r.Params == nil {
@@ -161,7 +181,7 @@ func (o Options) Study(ctx context.Context, pkg, test, only string) (*result.Res
 	if o.Root == "" {
 		return nil, ErrNoRoot
 	}
-	rs, err := gotest.Run(ctx, o.Root, pkg, test, gotest.Params{Seed: o.Seed, Quick: o.Quick, Only: only}, o.Progress)
+	rs, err := gotest.Run(ctx, o.Root, pkg, test, gotest.Params{Seed: o.Seed, Quick: o.Quick, Only: only, Runs: o.Runs}, o.Progress)
 	if err != nil {
 		return nil, err
 	}

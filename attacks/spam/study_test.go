@@ -31,6 +31,9 @@ func TestStudySpam(t *testing.T) {
 		smallStudy(t)
 		return
 	}
+	if err := p.NoRuns(); err != nil {
+		t.Fatal(err)
+	}
 	sz := FullSize
 	if p.Quick {
 		sz = QuickSize

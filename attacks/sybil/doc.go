@@ -92,8 +92,14 @@
 // sybil_score_below_zero_share and _s and sybil_score_below_graylist_share
 // and _s: the share of (victim, Sybil) pairs whose score (Overlay.Scores,
 // sampled every Sample) fell below 0 and below the graylist threshold,
-// and the median time from the attack's start; wall_s and
-// peak_memory_mib (memory the Go runtime held, sampled). The main
+// and the median time from the attack's start; honest_conns_mean and
+// honest_conns_max (the honest nodes' connections at the end of the
+// workload: without scoring, gossipsub accepts peer exchange from every
+// peer, so each PRUNE brings new connections, to Sybils too); wall_s and
+// peak_memory_mib (memory the Go runtime held, sampled; a study run sets
+// a soft memory limit of nine tenths of the memory available, unless
+// GOMEMLIMIT is set, so that the collector works harder rather than the
+// heap's slack leaving the machine). The main
 // attack's goals are the issue's: at 10:1 with scoring on, delivery 100%
 // and p99 ≤ 2 × the baseline's.
 //

@@ -99,6 +99,8 @@ func measured(p Part, size Size, seed int64, started time.Time, runs []Labeled, 
 				r.Add("latency_p99_vs_baseline", "x", dist.P99/ms(b), lb)
 			}
 		}
+		r.Add("honest_conns_mean", "connections", o.ConnsMean, lb)
+		r.Add("honest_conns_max", "connections", float64(o.ConnsMax), lb)
 		r.Add("wall_s", "s", o.Wall.Seconds(), lb)
 		if o.PeakRSS > 0 {
 			r.Add("peak_memory_mib", "MiB", float64(o.PeakRSS>>20), lb)

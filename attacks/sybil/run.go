@@ -180,7 +180,13 @@ type Outcome struct {
 	Pairs             int
 	Below0, BelowGray []time.Duration
 	Sybil             Stats
-	Wall              time.Duration
+	// ConnsMean and ConnsMax are the honest nodes' open connections at
+	// the end of the workload, to Sybils and honest peers: what memory
+	// grows with (without scoring, peer exchange is accepted from every
+	// peer and each PRUNE brings new connections).
+	ConnsMean float64
+	ConnsMax  int
+	Wall      time.Duration
 	// PeakRSS is the peak of the memory the Go runtime held from the
 	// system during the run (runtime/metrics: total mapped minus released
 	// to the OS, sampled every Sample), in bytes: the run's footprint,
@@ -433,6 +439,11 @@ func Execute(ctx context.Context, r Run, seed int64) (Outcome, error) {
 		}
 	}
 	time.Sleep(time.Until(end))
+	for i := range r.Honest {
+		c := len(nw.Host(i).Network().Conns())
+		out.ConnsMean += float64(c) / float64(r.Honest)
+		out.ConnsMax = max(out.ConnsMax, c)
+	}
 	if !attacked {
 		dialed <- nil
 	}

@@ -2,10 +2,13 @@ package sybil
 
 import (
 	"context"
+	"os"
+	"runtime/debug"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/strata-lab/strata/attacks"
 	"github.com/strata-lab/strata/internal/gotest"
 	"github.com/strata-lab/strata/reports/result"
 )
@@ -64,12 +67,25 @@ func runPart(t *testing.T, p Part, size Size, seed int64, want map[string]string
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(want) > 0 {
+				r.Params[attacks.RunsSelected] = gotest.FormatRuns(want)
+			}
 			partial(r)
 		}
 	}
-	r, err := Build(p, size, seed, started, runs, outs)
+	var r *result.Result
+	var err error
+	if len(want) == 0 {
+		r, err = Build(p, size, seed, started, runs, outs)
+	} else {
+		// A selection keeps the goals whose runs it made.
+		r, err = BuildPartial(p, size, seed, started, runs, outs, planned)
+	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(want) > 0 {
+		r.Params[attacks.RunsSelected] = gotest.FormatRuns(want)
 	}
 	if limit != "" {
 		r.Params["push_limit"] = limit
@@ -95,6 +111,7 @@ func TestStudySybil(t *testing.T) {
 	if p.Quick {
 		size = Quick
 	}
+	setMemoryLimit(t)
 	parts := Parts()
 	if p.Only != "" {
 		part, err := PartByName(p.Only)
@@ -104,7 +121,10 @@ func TestStudySybil(t *testing.T) {
 		parts = []Part{part}
 	}
 	for _, part := range parts {
-		r := runPart(t, part, size, p.Seed, nil, func(r *result.Result) {
+		if len(only(part.Plan(size), p.Runs)) == 0 {
+			t.Fatalf("%s: no run of the part has the labels %s", part.Name, gotest.FormatRuns(p.Runs))
+		}
+		r := runPart(t, part, size, p.Seed, p.Runs, func(r *result.Result) {
 			if err := p.Write(r); err != nil {
 				t.Fatal(err)
 			}
@@ -112,6 +132,22 @@ func TestStudySybil(t *testing.T) {
 		if err := p.Write(r); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// setMemoryLimit gives a study run a soft memory limit of nine tenths of
+// the memory available when it starts, unless GOMEMLIMIT sets one: near
+// the limit the collector works harder instead of letting the heap's
+// slack (up to the live heap again, at GOGC=100) push the process out of
+// the machine's memory. The largest runs (10:1 with scoring off at 1,000
+// honest nodes) need that.
+func setMemoryLimit(t *testing.T) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if avail := availableMemory(); avail > 0 {
+		debug.SetMemoryLimit(avail / 10 * 9)
+		t.Logf("soft memory limit %d MiB (nine tenths of the memory available)", avail/10*9>>20)
 	}
 }
 

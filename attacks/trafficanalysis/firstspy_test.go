@@ -22,6 +22,9 @@ func TestStudyFirstSpy(t *testing.T) {
 	if study && p.Only != "" && p.Only != "first-spy" {
 		t.Skipf("part %q is not in this study", p.Only)
 	}
+	if err := p.NoRuns(); err != nil {
+		t.Fatal(err)
+	}
 	size, seed := "small", int64(1)
 	if study {
 		size, seed = "full", p.Seed

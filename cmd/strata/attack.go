@@ -15,6 +15,7 @@ import (
 	"github.com/strata-lab/strata/attacks/sybil"
 	sybildht "github.com/strata-lab/strata/attacks/sybil/dht"
 	"github.com/strata-lab/strata/attacks/trafficanalysis"
+	"github.com/strata-lab/strata/internal/gotest"
 )
 
 // attackGroups lists the adversary models by command-line group.
@@ -25,7 +26,7 @@ func attackGroups() map[string][]attacks.Attack {
 }
 
 func newAttackCmd(g *globals) *cobra.Command {
-	var only string
+	var only, runs string
 	c := &cobra.Command{
 		Use:   "attack GROUP",
 		Short: "Run a group of adversary models and record what each achieved",
@@ -72,10 +73,14 @@ Groups:
            until Sybil scores fall below 0 and the graylist; and kad-dht
            routing-table poisoning from K addresses with the diversity
            filter on and off (dht-eclipse)`,
-		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3\n  strata attack trafficanalysis --only gpa-timing\n  strata attack sybil --quick\n  strata attack spam --quick --only invalid-flood\n  strata attack firstspy --quick",
+		Example: "  strata attack session --quick\n  strata attack session --only tamper --seed 3\n  strata attack trafficanalysis --only gpa-timing\n  strata attack sybil --quick\n  strata attack spam --quick --only invalid-flood\n  strata attack firstspy --quick\n  strata attack sybil --only eclipse-network --runs scoring=off",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ok, err := runAttacks(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, args[0], only)
+			sel, err := gotest.ParseRuns(runs)
+			if err != nil {
+				return err
+			}
+			ok, err := runAttacks(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, args[0], only, sel)
 			if err != nil {
 				return err
 			}
@@ -87,10 +92,11 @@ Groups:
 	}
 	addRunFlags(c, g)
 	c.Flags().StringVar(&only, "only", "", "run only the attack with this name")
+	c.Flags().StringVar(&runs, "runs", "", "run only the runs of a study part whose labels match, as key=value[,key=value] (sybil parts: run=baseline|attack, scoring=on|off, ratio=N, ...)")
 	return c
 }
 
-func runAttacks(ctx context.Context, stdout, stderr io.Writer, g *globals, group, only string) (bool, error) {
+func runAttacks(ctx context.Context, stdout, stderr io.Writer, g *globals, group, only string, runs map[string]string) (bool, error) {
 	groups := attackGroups()
 	as, ok := groups[group]
 	if !ok {
@@ -103,7 +109,7 @@ func runAttacks(ctx context.Context, stdout, stderr io.Writer, g *globals, group
 			continue
 		}
 		ran++
-		r, err := a.Execute(ctx, attacks.Options{Seed: g.seed, Quick: g.quick, Progress: stderr, Root: root})
+		r, err := a.Execute(ctx, attacks.Options{Seed: g.seed, Quick: g.quick, Progress: stderr, Root: root, Runs: runs})
 		if err != nil {
 			return false, err
 		}

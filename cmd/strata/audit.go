@@ -85,7 +85,7 @@ failed or any goal was missed; the report is written in any case.`,
 			}
 			for _, group := range slices.Sorted(maps.Keys(attackGroups())) {
 				if err := step("attacks "+group, func() (bool, error) {
-					return runAttacks(ctx, out, errw, g, group, "")
+					return runAttacks(ctx, out, errw, g, group, "", nil)
 				}); err != nil {
 					return err
 				}

@@ -15,8 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +34,7 @@ const (
 	EnvSeed  = "STRATA_STUDY_SEED"
 	EnvQuick = "STRATA_STUDY_QUICK"
 	EnvOnly  = "STRATA_STUDY_ONLY"
+	EnvRuns  = "STRATA_STUDY_RUNS"
 )
 
 // ErrStudy reports a study run that failed or wrote no result.
@@ -43,6 +46,10 @@ type Params struct {
 	Quick bool
 	// Only selects one part of the study by name ("" for all).
 	Only string
+	// Runs selects the runs of a part whose labels carry these values
+	// (nil: every run); a study that cannot select runs refuses it
+	// (NoRuns).
+	Runs map[string]string
 	// Out is the directory the study writes its result documents to.
 	Out string
 }
@@ -55,6 +62,11 @@ func FromEnv() (Params, bool, error) {
 		return Params{}, false, nil
 	}
 	p := Params{Out: out, Only: os.Getenv(EnvOnly), Quick: os.Getenv(EnvQuick) == "1"}
+	runs, err := ParseRuns(os.Getenv(EnvRuns))
+	if err != nil {
+		return Params{}, false, err
+	}
+	p.Runs = runs
 	if s := os.Getenv(EnvSeed); s != "" {
 		seed, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -63,6 +75,44 @@ func FromEnv() (Params, bool, error) {
 		p.Seed = seed
 	}
 	return p, true, nil
+}
+
+// ParseRuns parses a run selection, "key=value[,key=value...]" ("" selects
+// every run and gives nil).
+func ParseRuns(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for kv := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("%w: run selection %q: want key=value[,key=value...] (labels such as scoring=off)", ErrStudy, s)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("%w: run selection %q names %s twice", ErrStudy, s, k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// FormatRuns is ParseRuns' inverse, with the keys sorted.
+func FormatRuns(runs map[string]string) string {
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(runs)) {
+		kv = append(kv, k+"="+runs[k])
+	}
+	return strings.Join(kv, ",")
+}
+
+// NoRuns is the check of a study that runs all its runs or none: it
+// refuses a run selection.
+func (p Params) NoRuns() error {
+	if len(p.Runs) > 0 {
+		return fmt.Errorf("%w: this study cannot select runs (%s); run it without a run selection", ErrStudy, FormatRuns(p.Runs))
+	}
+	return nil
 }
 
 // Write writes a result document to the run's directory.
@@ -88,7 +138,8 @@ func Run(ctx context.Context, root, pkg, test string, p Params, progress io.Writ
 	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout=0", "-v", "-run", "^"+test+"$", pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),
-		EnvOut+"="+dir, EnvSeed+"="+strconv.FormatInt(p.Seed, 10), EnvQuick+"="+quick, EnvOnly+"="+p.Only)
+		EnvOut+"="+dir, EnvSeed+"="+strconv.FormatInt(p.Seed, 10), EnvQuick+"="+quick, EnvOnly+"="+p.Only,
+		EnvRuns+"="+FormatRuns(p.Runs))
 	cmd.WaitDelay = 5 * time.Second
 	gocmd.KillGroup(cmd)
 	tail := gocmd.Tail{N: 40}

@@ -3,6 +3,7 @@ package gotest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,8 +28,8 @@ func TestStudyX(t *testing.T) {
 	if out == "" {
 		t.Skip("not a study run")
 	}
-	if os.Getenv("STRATA_STUDY_SEED") != "7" || os.Getenv("STRATA_STUDY_QUICK") != "1" || os.Getenv("STRATA_STUDY_ONLY") != "part" {
-		t.Fatalf("parameters %q %q %q", os.Getenv("STRATA_STUDY_SEED"), os.Getenv("STRATA_STUDY_QUICK"), os.Getenv("STRATA_STUDY_ONLY"))
+	if os.Getenv("STRATA_STUDY_SEED") != "7" || os.Getenv("STRATA_STUDY_QUICK") != "1" || os.Getenv("STRATA_STUDY_ONLY") != "part" || os.Getenv("STRATA_STUDY_RUNS") != "run=attack,scoring=off" {
+		t.Fatalf("parameters %q %q %q %q", os.Getenv("STRATA_STUDY_SEED"), os.Getenv("STRATA_STUDY_QUICK"), os.Getenv("STRATA_STUDY_ONLY"), os.Getenv("STRATA_STUDY_RUNS"))
 	}
 	t.Log("halfway")
 	if err := os.MkdirAll(filepath.Join(out, "results"), 0o755); err != nil {
@@ -57,7 +58,7 @@ func TestRun(t *testing.T) {
 	}
 	root := gocmdtest.TempModule(t, map[string]string{"study/study_test.go": strings.Replace(study, "DOC", strconv.Quote(string(b)), 1)})
 	ctx := context.Background()
-	p := Params{Seed: 7, Quick: true, Only: "part"}
+	p := Params{Seed: 7, Quick: true, Only: "part", Runs: map[string]string{"scoring": "off", "run": "attack"}}
 	var progress gocmdtest.SyncWriter
 	rs, err := Run(ctx, root, "./study", "TestStudyX", p, &progress)
 	if err != nil {
@@ -86,10 +87,32 @@ func TestFromEnv(t *testing.T) {
 	t.Setenv(EnvSeed, "-3")
 	t.Setenv(EnvQuick, "1")
 	t.Setenv(EnvOnly, "censor")
+	t.Setenv(EnvRuns, "")
 	p, ok, err := FromEnv()
-	if !ok || err != nil || p != (Params{Seed: -3, Quick: true, Only: "censor", Out: "/tmp/x"}) {
+	if !ok || err != nil || !reflect.DeepEqual(p, Params{Seed: -3, Quick: true, Only: "censor", Out: "/tmp/x"}) {
 		t.Fatalf("%+v %v %v", p, ok, err)
 	}
+	if err := p.NoRuns(); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvRuns, " scoring=off, ratio=10")
+	p, _, err = FromEnv()
+	if err != nil || !reflect.DeepEqual(p.Runs, map[string]string{"scoring": "off", "ratio": "10"}) {
+		t.Fatalf("runs %v %v", p.Runs, err)
+	}
+	if err := p.NoRuns(); !errors.Is(err, ErrStudy) {
+		t.Fatalf("a study without run selection took one: %v", err)
+	}
+	if s := FormatRuns(p.Runs); s != "ratio=10,scoring=off" {
+		t.Fatalf("FormatRuns %q", s)
+	}
+	for _, bad := range []string{"scoring", "=off", "scoring=", "a=1,a=2", "a=1,,b=2"} {
+		t.Setenv(EnvRuns, bad)
+		if _, _, err := FromEnv(); !errors.Is(err, ErrStudy) {
+			t.Fatalf("run selection %q: %v", bad, err)
+		}
+	}
+	t.Setenv(EnvRuns, "")
 	t.Setenv(EnvSeed, "x")
 	if _, _, err := FromEnv(); !errors.Is(err, ErrStudy) {
 		t.Fatalf("bad seed: %v", err)

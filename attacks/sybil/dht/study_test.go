@@ -51,6 +51,9 @@ func TestStudyDHTEclipse(t *testing.T) {
 		if p.Only != "" && p.Only != Name {
 			t.Fatalf("no part %q in this study (it has %q)", p.Only, Name)
 		}
+		if err := p.NoRuns(); err != nil {
+			t.Fatal(err)
+		}
 		study(t, p)
 		return
 	}
