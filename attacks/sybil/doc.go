@@ -38,10 +38,14 @@
 //     and again whenever its backoff ends (GraftPersistent), dropping
 //     everything. Full size: 1,000 honest nodes, 10,000 Sybils.
 //   - ratio-push: the same attack on 100 honest nodes (at the full size)
-//     with 10, 20, 40 and 80 Sybils per honest node, scoring on (10:1
-//     also off), beside its own baseline; each pushed run runs only
-//     while the memory and wall time measured so far predict it fits
-//     (PushFits), and the result's params say where it stopped and why.
+//     with 10, 20, 40 and 80 Sybils per honest node, scoring on and off,
+//     beside its own baselines; each pushed run runs only while the
+//     memory and wall time measured so far with the same scoring setting
+//     predict it fits (PushFits), and the result's params
+//     (push_limit_scoring_on, _off) say where a push stopped and why.
+//     Without scoring, gossipsub accepts peer exchange from any peer, so
+//     honest nodes dial more of the Sybils that PRUNEs advertise and
+//     more Sybils become outbound peers.
 //   - censor: 3 Sybils per honest node, each in two victims' meshes,
 //     relaying what they do not censor: everything (policy=all), the
 //     messages of half the publishers (origins; the workload's payload
@@ -95,7 +99,9 @@
 // and the median time from the attack's start; honest_conns_mean and
 // honest_conns_max (the honest nodes' connections at the end of the
 // workload: without scoring, gossipsub accepts peer exchange from every
-// peer, so each PRUNE brings new connections, to Sybils too); wall_s and
+// peer, so each PRUNE brings new connections, to Sybils too) and
+// honest_outbound_to_sybils_mean (connections an honest node dialled to
+// Sybils, which gossipsub counts as outbound peers); wall_s and
 // peak_memory_mib (memory the Go runtime held, sampled; a study run sets
 // a soft memory limit of nine tenths of the memory available, unless
 // GOMEMLIMIT is set, so that the collector works harder rather than the
@@ -125,8 +131,13 @@
 //     one seed reproduce delivery and latency figures closely, not
 //     byte-identical traces; the choice of Sybils, victims, publishers,
 //     messages and timing is seeded.
-//   - Sybils connect inbound to their victims except in cold-boot;
-//     gossipsub keeps Dout outbound peers in every mesh and accepts
-//     inbound GRAFTs only below Dhi, which bounds what inbound Sybils can
-//     take whatever their number.
+//   - Sybils dial their victims (except in cold-boot), but they do not
+//     stay inbound only: an honest node's PRUNE advertises its mesh
+//     peers with a score ≥ 0 by peer exchange, Sybils among them, and
+//     the nodes that accept the exchange dial them (at 100 honest nodes
+//     and 10:1, 4.5 such connections per honest node with scoring on,
+//     14.9 with it off: honest_outbound_to_sybils_mean). gossipsub keeps
+//     Dout outbound peers in every mesh and accepts inbound GRAFTs only
+//     below Dhi; what Sybils take beyond that comes through peer
+//     exchange.
 package sybil

@@ -101,6 +101,9 @@ func measured(p Part, size Size, seed int64, started time.Time, runs []Labeled, 
 		}
 		r.Add("honest_conns_mean", "connections", o.ConnsMean, lb)
 		r.Add("honest_conns_max", "connections", float64(o.ConnsMax), lb)
+		if run.Sybils > 0 {
+			r.Add("honest_outbound_to_sybils_mean", "connections", o.OutboundToSybils, lb)
+		}
 		r.Add("wall_s", "s", o.Wall.Seconds(), lb)
 		if o.PeakRSS > 0 {
 			r.Add("peak_memory_mib", "MiB", float64(o.PeakRSS>>20), lb)

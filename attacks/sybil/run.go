@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/strata-lab/strata/layers/overlay"
@@ -186,7 +187,13 @@ type Outcome struct {
 	// peer and each PRUNE brings new connections).
 	ConnsMean float64
 	ConnsMax  int
-	Wall      time.Duration
+	// OutboundToSybils is the mean number of connections an honest node
+	// dialled to Sybils: peers it learnt of by peer exchange (a PRUNE
+	// lists mesh peers whose score is ≥ 0, Sybils among them), or its
+	// bootstrap Sybils in a cold boot. gossipsub's Dout counts these as
+	// outbound peers.
+	OutboundToSybils float64
+	Wall             time.Duration
 	// PeakRSS is the peak of the memory the Go runtime held from the
 	// system during the run (runtime/metrics: total mapped minus released
 	// to the OS, sampled every Sample), in bytes: the run's footprint,
@@ -440,9 +447,14 @@ func Execute(ctx context.Context, r Run, seed int64) (Outcome, error) {
 	}
 	time.Sleep(time.Until(end))
 	for i := range r.Honest {
-		c := len(nw.Host(i).Network().Conns())
-		out.ConnsMean += float64(c) / float64(r.Honest)
-		out.ConnsMax = max(out.ConnsMax, c)
+		conns := nw.Host(i).Network().Conns()
+		out.ConnsMean += float64(len(conns)) / float64(r.Honest)
+		out.ConnsMax = max(out.ConnsMax, len(conns))
+		for _, c := range conns {
+			if isSybil[c.RemotePeer()] && c.Stat().Direction == network.DirOutbound {
+				out.OutboundToSybils += 1 / float64(r.Honest)
+			}
+		}
 	}
 	if !attacked {
 		dialed <- nil

@@ -124,7 +124,7 @@ func Parts() []Part {
 		},
 		{
 			Name: "ratio-push", Extra: "ratio", Property: "where delivery breaks as Sybils multiply",
-			About:  "the eclipse-network attack on a smaller honest network (100 nodes at the full size) with the ratio pushed: 10, 20, 40 and 80 Sybils per honest node with scoring on (10:1 also off at the full size), each run only while the memory and time measured so far say it fits",
+			About:  "the eclipse-network attack on a smaller honest network (100 nodes at the full size) with the ratio pushed: 10, 20, 40 and 80 Sybils per honest node with scoring on (and off, at the full size), each run only while the memory and time measured so far say it fits",
 			Anchor: "gossipsub v1.1 hardening study: push the ratio beyond 10:1 and record where delivery breaks",
 			Plan: func(s Size) []Labeled {
 				sh := shapeOf(s)
@@ -148,10 +148,20 @@ func Parts() []Part {
 					// this size already.
 					out = slices.DeleteFunc(out, func(l Labeled) bool { return l.Labels["scoring"] == "off" })
 				}
-				for _, k := range ratios[1:] {
-					p := a
-					p.Sybils = k * b.Honest
-					out = append(out, Labeled{Labels: map[string]string{"run": "attack", "scoring": "on", "ratio": strconv.Itoa(k)}, Run: p})
+				scorings := []string{"on"}
+				if s == Full {
+					// Without scoring, peer exchange lets Sybils become
+					// outbound peers of honest nodes: the pushes with
+					// scoring off show whether that is where delivery
+					// breaks.
+					scorings = append(scorings, "off")
+				}
+				for _, sc := range scorings {
+					for _, k := range ratios[1:] {
+						p := a
+						p.Sybils, p.ScoringOff = k*b.Honest, sc == "off"
+						out = append(out, Labeled{Labels: map[string]string{"run": "attack", "scoring": sc, "ratio": strconv.Itoa(k)}, Run: p})
+					}
 				}
 				return out
 			},

@@ -39,18 +39,20 @@ func runPart(t *testing.T, p Part, size Size, seed int64, want map[string]string
 	planned := len(only(p.Plan(size), want))
 	var runs []Labeled
 	var outs []Outcome
-	var last Outcome
-	var lastHosts int
-	limit := ""
+	// The last attack run and the push limit reached, by scoring setting.
+	last := map[string]Outcome{}
+	lastHosts := map[string]int{}
+	limit := map[string]string{}
 	for _, l := range only(p.Plan(size), want) {
 		hosts := l.Run.Honest + l.Run.Sybils
+		sc := l.Labels["scoring"]
 		if p.Name == "ratio-push" && l.Labels["run"] == "attack" && l.Labels["ratio"] != "10" {
-			if limit != "" {
+			if limit[sc] != "" {
 				continue
 			}
-			if ok, why := PushFits(last.PeakRSS, last.Wall, lastHosts, hosts); !ok {
-				limit = "ratio " + l.Labels["ratio"] + ":1 not run: " + why
-				t.Log(limit)
+			if ok, why := PushFits(last[sc].PeakRSS, last[sc].Wall, lastHosts[sc], hosts); !ok {
+				limit[sc] = "ratio " + l.Labels["ratio"] + ":1 not run: " + why
+				t.Logf("scoring %s: %s", sc, limit[sc])
 				continue
 			}
 		}
@@ -60,7 +62,7 @@ func runPart(t *testing.T, p Part, size Size, seed int64, want map[string]string
 			o.All.Percentile(0.5), o.All.Percentile(0.99), o.Wall.Round(time.Second), o.PeakRSS>>20)
 		runs, outs = append(runs, l), append(outs, o)
 		if l.Run.Sybils > 0 {
-			last, lastHosts = o, hosts
+			last[sc], lastHosts[sc] = o, hosts
 		}
 		if partial != nil {
 			r, err := BuildPartial(p, size, seed, started, runs, outs, planned)
@@ -87,8 +89,10 @@ func runPart(t *testing.T, p Part, size Size, seed int64, want map[string]string
 	if len(want) > 0 {
 		r.Params[attacks.RunsSelected] = gotest.FormatRuns(want)
 	}
-	if limit != "" {
-		r.Params["push_limit"] = limit
+	for _, sc := range []string{"on", "off"} {
+		if limit[sc] != "" {
+			r.Params["push_limit_scoring_"+sc] = limit[sc]
+		}
 	}
 	return r
 }
