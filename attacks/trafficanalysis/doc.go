@@ -11,4 +11,8 @@ package trafficanalysis
 // them each message, and guess that peer is its publisher. Its study runs
 // on the in-process overlay harness (testnet/inproc) with no defence, with
 // the overlay's stem phase, and with messages sent through a simulated
-// Loopix mixnet that publishes them at a gateway.
+// Loopix mixnet that publishes them at a gateway. A fourth arm publishes
+// with flood publishing off, to show how much of the spies' success comes
+// from the publisher handing its message to every peer it is connected
+// to (a gossip setting, not a defence: flood publishing protects
+// delivery).

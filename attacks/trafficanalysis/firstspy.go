@@ -22,6 +22,12 @@ import (
 const (
 	// ArmNone: the publisher publishes into gossipsub itself.
 	ArmNone = "none"
+	// ArmNoFlood: as ArmNone with flood publishing off: the publisher
+	// sends its own message to its mesh peers only, not to every peer it
+	// is connected to. Not a defence the overlay offers (flood publishing
+	// protects delivery against eclipse of publishers); it shows how much
+	// of the spies' success comes from it.
+	ArmNoFlood = "none-noflood"
 	// ArmStem: the overlay's stem phase (Dandelion++-style) carries the
 	// message to a diffuser first.
 	ArmStem = "stem"
@@ -29,6 +35,10 @@ const (
 	// enters gossip at its exit gateway after the mix delays.
 	ArmMixnet = "mixnet"
 )
+
+// Arms are the study's arms in the order it runs them (ArmNone first:
+// the others are measured against it).
+var Arms = []string{ArmNone, ArmNoFlood, ArmStem, ArmMixnet}
 
 // FirstSpyConfig sizes a first-spy study.
 type FirstSpyConfig struct {
@@ -203,6 +213,9 @@ func RunArm(ctx context.Context, cfg FirstSpyConfig, seed int64, arm string, mix
 	ovs := make([]*overlay.Overlay, cfg.Nodes)
 	for i := range ovs {
 		oc := overlay.Config{Params: overlay.DefaultParams(), Topics: []string{topic}}
+		if arm == ArmNoFlood {
+			oc.Params.Gossip.FloodPublish = false
+		}
 		if arm == ArmStem {
 			oc.Stem = overlay.StemConfig{Enabled: true, FluffProbability: cfg.FluffProbability, Rand: seededStream(seed, i),
 				OnStem: func(from peer.ID, topic string, data []byte) {

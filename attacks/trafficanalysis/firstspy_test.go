@@ -39,7 +39,7 @@ func TestStudyFirstSpy(t *testing.T) {
 		t.Fatal(err)
 	}
 	var runs []*ArmRun
-	for _, arm := range []string{ArmNone, ArmStem, ArmMixnet} {
+	for _, arm := range Arms {
 		wall := time.Now()
 		synctest.Test(t, func(t *testing.T) {
 			run, err := RunArm(context.Background(), cfg, seed, arm, mix)

@@ -113,6 +113,8 @@ func FirstSpyResult(cfg FirstSpyConfig, seed int64, quick bool, runs []*ArmRun, 
 		"estimator":    FirstSpyEstimator,
 		"spies":        "honest-but-curious: they run the honest overlay (and relay on the stem) and only log; a fraction f of all nodes, drawn at random per set, the same sets for every arm",
 		"arm_none":     "the publisher publishes into gossipsub itself",
+		"arm_none_noflood": "as none, with flood publishing off (the publisher sends to its mesh peers only); a gossip setting, not a defence the overlay offers: " +
+			"flood publishing protects the delivery of a publisher's messages when Sybils surround it",
 		"arm_stem": fmt.Sprintf("the overlay's stem phase (layers/overlay SPEC.md, \"Stem phase\"; Dandelion++, Fanti et al. 2018): q = %g, epoch %v (longer than the run: one epoch), fail-safe %v",
 			cfg.FluffProbability, overlay.DefaultStemEpoch, overlay.DefaultStemFailSafe),
 		"arm_mixnet": fmt.Sprintf("the publisher hands the message to a simulated Loopix mixnet (testnet/mixsim: %d layers × %d mixes, %d providers, %d clients, mean delay %v per hop); "+
@@ -120,6 +122,7 @@ func FirstSpyResult(cfg FirstSpyConfig, seed int64, quick bool, runs []*ArmRun, 
 			"each mixsim client is mapped onto one publishing overlay node; the spies see only the overlay",
 			cfg.Mix.Layers, cfg.Mix.MixesPerLayer, cfg.Mix.Providers, cfg.Mix.Clients, cfg.Mix.MeanDelay(), len(gates)),
 		"chance": "1/N: a guess among all nodes at random",
+		"model":  "1 − (1 − f)^D: the chance that a spy is among the publisher's D mesh peers, which is the first spy's precision when the publisher sends to its mesh only (none-noflood) and spies are the first to hear from it",
 		"reproducibility": "keys, links, topology, publishers, spy sets, stem decisions and the mixnet run follow the seed; " +
 			"gossipsub's own randomness is not seeded, so two runs with one seed give close, not identical, figures",
 		"quick": quick,
@@ -141,6 +144,12 @@ func FirstSpyResult(cfg FirstSpyConfig, seed int64, quick bool, runs []*ArmRun, 
 		lb := map[string]string{"arm": "chance 1/N", "f": frac(f), "run": "baseline"}
 		r.Add("precision", "ratio", chance, lb)
 		r.Add("recall", "ratio", chance, lb)
+		// Without a stem the first spy is right whenever a spy is among
+		// the peers the publisher itself sends to: D mesh peers with
+		// flood publishing off, so precision ≈ 1 − (1 − f)^D.
+		d := overlay.DefaultParams().Gossip.D
+		r.Add("precision", "ratio", 1-math.Pow(1-f, float64(d)),
+			map[string]string{"arm": fmt.Sprintf("model 1-(1-f)^%d", d), "f": frac(f), "run": "model"})
 	}
 	var p50None float64
 	for _, run := range runs {
@@ -208,7 +217,7 @@ func findPrecision(r *result.Result, arm string, f float64) (float64, bool) {
 }
 
 func defence(arm string) string {
-	if arm == ArmNone {
+	if arm == ArmNone || arm == ArmNoFlood {
 		return "off"
 	}
 	return "on"

@@ -58,10 +58,11 @@ Groups:
            bandwidth per honest node
   firstspy the overlay, in process: a fraction f of the nodes spy, log who
            first handed them each message and guess that peer published
-           it; f swept with no defence, with the overlay's stem phase
-           (Dandelion++-style) and with sending through a simulated mixnet
-           that publishes at a gateway; precision and recall against the
-           1/N line, and the latency each defence adds
+           it; f swept with no defence (flood publishing on, and off for
+           comparison), with the overlay's stem phase (Dandelion++-style)
+           and with sending through a simulated mixnet that publishes at
+           a gateway; precision and recall against the 1/N line, and the
+           latency each defence adds
   sybil    the overlay, in process: raw-protocol Sybils against honest
            gossipsub nodes, with peer scoring on and off beside the
            attack-free baseline: eclipse of the whole network (10:1, the
