@@ -57,7 +57,6 @@ type mixnetService struct {
 	mix    *loopix.Mix
 	// byName is the address book by contact name and by peer id.
 	byName  map[string]*contact
-	cmds    chan func(time.Time)
 	senders map[peer.ID]chan []byte
 	// refs numbers inbound frames; refPeer is the sender of the frame in
 	// progress.
@@ -67,8 +66,9 @@ type mixnetService struct {
 	// the message leaves.
 	msgs   map[uint64]string
 	counts mixCounts
+	// drv runs the core; everything above belongs to its goroutine.
+	drv    *driver
 	cancel context.CancelFunc
-	done   chan struct{}
 }
 
 // mixCounts are the service's counters (owned by the loop goroutine).
@@ -113,7 +113,7 @@ func newMixnetService(n *Node, cfg MixnetConfig, seed int64) (*mixnetService, er
 	self := loopix.PeerNodeID([]byte(n.ov.Host.ID()))
 	s := &mixnetService{
 		n: n, cfg: cfg, setup: st, self: self, limit: loopix.MaxStreamFrame(st.dir.Geometry, st.dir.Params.PullSize),
-		byName: map[string]*contact{}, cmds: make(chan func(time.Time), 1024), senders: map[peer.ID]chan []byte{},
+		byName: map[string]*contact{}, drv: newDriver(errMixnetStopped), senders: map[peer.ID]chan []byte{},
 		msgs: map[uint64]string{}, counts: mixCounts{sent: map[string]uint64{}, drops: map[string]uint64{}},
 	}
 	for i := range st.contacts {
@@ -180,57 +180,16 @@ func newMixnetService(n *Node, cfg MixnetConfig, seed int64) (*mixnetService, er
 	}
 	h.SetStreamHandler(MixnetProtocol, s.handleStream)
 	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel, s.done = cancel, make(chan struct{})
+	s.cancel = cancel
 	s.apply(now, acts)
-	go s.loop(ctx)
+	go s.drv.run(ctx, func(now time.Time) { s.apply(now, s.core.Tick(now)) }, nil, s.core.Deadline)
 	n.trace.emit(trace.Event{Layer: "mixnet", Kind: trace.KindState, Detail: fmt.Sprintf("%s %s epoch %d", cfg.Role, self, st.dir.Epoch)})
 	return s, nil
 }
 
-// post queues f to run on the core goroutine; it blocks while the queue
-// is full (backpressure on the streams).
-func (s *mixnetService) post(ctx context.Context, f func(time.Time)) error {
-	select {
-	case s.cmds <- f:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.done:
-		return errMixnetStopped
-	}
-}
-
-func (s *mixnetService) loop(ctx context.Context) {
-	defer close(s.done)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case f := <-s.cmds:
-			f(time.Now())
-		case <-timer.C:
-			now := time.Now()
-			s.apply(now, s.core.Tick(now))
-		}
-		d := time.Hour
-		if t, ok := s.core.Deadline(); ok {
-			d = max(0, time.Until(t))
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(d)
-	}
-}
-
 // receive hands an inbound frame from p to the core.
 func (s *mixnetService) receive(ctx context.Context, p peer.ID, frame []byte) error {
-	return s.post(ctx, func(now time.Time) {
+	return s.drv.post(ctx, func(now time.Time) {
 		s.refs++
 		s.refPeer = p
 		s.counts.framesIn++
@@ -383,43 +342,26 @@ func (s *mixnetService) sendMessage(ctx context.Context, to string, data []byte)
 	if max := s.setup.dir.Geometry.PayloadSize - mixBodyHeader; len(data) > max {
 		return MixnetSendReply{}, fmt.Errorf("%w: %d bytes; a message carries at most %d: %w", ErrMixnet, len(data), max, loopix.ErrTooLarge)
 	}
-	type result struct {
-		r   MixnetSendReply
-		err error
-	}
-	reply := make(chan result, 1)
-	err := s.post(ctx, func(now time.Time) {
+	return onLoop(ctx, s.drv, func(now time.Time) (MixnetSendReply, error) {
 		id := MixnetMessageID(data)
 		msg, acts, err := s.client.Send(now, c.id, c.provider, packMixBody(data))
 		if err != nil {
-			reply <- result{err: fmt.Errorf("%w: %w", ErrMixnet, err)}
-			return
+			return MixnetSendReply{}, fmt.Errorf("%w: %w", ErrMixnet, err)
 		}
 		s.msgs[msg] = id
 		s.counts.queued++
 		s.n.metrics.mixSent.Inc()
 		s.n.trace.emit(trace.Event{Time: now, Layer: "mixnet", Kind: trace.KindSend, MsgID: id, Bytes: len(data), Detail: "queue " + c.name})
 		s.apply(now, acts)
-		reply <- result{r: MixnetSendReply{ID: id, Time: now, Queued: s.client.Queued()}}
+		return MixnetSendReply{ID: id, Time: now, Queued: s.client.Queued()}, nil
 	})
-	if err != nil {
-		return MixnetSendReply{}, err
-	}
-	select {
-	case r := <-reply:
-		return r.r, r.err
-	case <-ctx.Done():
-		return MixnetSendReply{}, ctx.Err()
-	case <-s.done:
-		return MixnetSendReply{}, errMixnetStopped
-	}
 }
 
 // close stops the core goroutine, then the senders.
 func (s *mixnetService) close() error {
 	s.n.ov.Host.RemoveStreamHandler(MixnetProtocol)
 	s.cancel()
-	<-s.done
+	<-s.drv.done
 	// The loop was the only writer of the senders' queues.
 	for _, q := range s.senders {
 		close(q)

@@ -76,8 +76,7 @@ type MixnetSendRequest struct {
 
 // status reads the service's state on the core goroutine.
 func (s *mixnetService) status(ctx context.Context) (*MixnetStatus, error) {
-	reply := make(chan *MixnetStatus, 1)
-	err := s.post(ctx, func(now time.Time) {
+	return onLoop(ctx, s.drv, func(now time.Time) (*MixnetStatus, error) {
 		l := s.core.Ledger()
 		st := &MixnetStatus{Role: s.cfg.Role, NodeID: s.self.String(), Epoch: s.setup.dir.Epoch,
 			Ledger: MixnetLedger{In: l.In, Forwarded: l.Forwarded, Stored: l.Stored, Delivered: l.Delivered, Cover: l.Cover,
@@ -96,19 +95,8 @@ func (s *mixnetService) status(ctx context.Context) (*MixnetStatus, error) {
 		case s.prov != nil:
 			st.Pulled = s.prov.Pulled()
 		}
-		reply <- st
-	})
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case st := <-reply:
 		return st, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-s.done:
-		return nil, errMixnetStopped
-	}
+	})
 }
 
 // mixnetStatus is the mixnet part of GET /status (nil without a mixnet,

@@ -35,7 +35,7 @@ func (s *mixnetService) handleStream(st network.Stream) {
 	defer cancel()
 	go func() {
 		select {
-		case <-s.done:
+		case <-s.drv.done:
 			st.Reset()
 		case <-ctx.Done():
 		}
@@ -45,7 +45,7 @@ func (s *mixnetService) handleStream(st network.Stream) {
 		if err != nil {
 			if errors.Is(err, loopix.ErrMalformed) {
 				st.Reset()
-				s.post(ctx, func(now time.Time) {
+				s.drv.post(ctx, func(now time.Time) {
 					s.drop(trace.Event{Time: now, Layer: "mixnet", Kind: trace.KindDrop, Reason: trace.ReasonMalformed, Peer: p.String(),
 						Detail: err.Error()}, mixDropStream)
 				})
@@ -111,12 +111,9 @@ func (s *mixnetService) streamSender(p peer.ID, q chan []byte) {
 			size := len(buf) - loopix.StreamHeaderSize
 			detail := err.Error()
 			// The counters belong to the core goroutine.
-			select {
-			case s.cmds <- func(now time.Time) {
+			_ = s.drv.post(context.Background(), func(now time.Time) { // fails only once the service stopped
 				s.drop(trace.Event{Time: now, Layer: "mixnet", Kind: trace.KindDrop, Reason: reason, Peer: p.String(), Bytes: size, Detail: detail}, mixDropLink)
-			}:
-			case <-s.done:
-			}
+			})
 		}
 	}
 	if st != nil {

@@ -52,6 +52,10 @@ const (
 // ErrSync classifies sync service errors (unknown group, engine failure).
 var ErrSync = errors.New("node: sync")
 
+// errSyncStopped is returned to requests that arrive after the engine
+// stopped.
+var errSyncStopped = fmt.Errorf("%w: the sync engine has stopped", ErrSync)
+
 // GroupID derives a sync group id from a group name:
 // SHA-256(u32be(len(label)) || label || name).
 func GroupID(name string) sync.GroupID {
@@ -91,12 +95,12 @@ type syncService struct {
 	topics    map[string]string   // topic -> group name
 	members   map[peer.ID]*member // other members of any group
 	peerGroup map[peer.ID]string  // first group (by name) shared with a peer
-	cmds      chan func(time.Time)
 	senders   map[peer.ID]chan []byte
 	nonce     atomic.Uint64
 	failed    atomic.Pointer[error]
-	cancel    context.CancelFunc
-	done      chan struct{}
+	// drv runs the engine; the fields above belong to its goroutine.
+	drv    *driver
+	cancel context.CancelFunc
 }
 
 // parseMember accepts a peer id or a multiaddr ending in /p2p/<id>.
@@ -133,7 +137,7 @@ func newSyncService(n *Node, cfg SyncConfig, dataDir string, seed int64) (*syncS
 		n: n, cfg: cfg, self: self,
 		groups: map[string]sync.GroupID{}, names: map[sync.GroupID]string{}, topics: map[string]string{},
 		members: map[peer.ID]*member{}, peerGroup: map[peer.ID]string{},
-		cmds: make(chan func(time.Time), 1024), senders: map[peer.ID]chan []byte{},
+		drv: newDriver(errSyncStopped), senders: map[peer.ID]chan []byte{},
 	}
 	store, err := boltstore.Open(filepath.Join(dataDir, SyncDB), boltstore.Options{NoSync: cfg.NoSync})
 	if err != nil {
@@ -203,8 +207,7 @@ func newSyncService(n *Node, cfg SyncConfig, dataDir string, seed int64) (*syncS
 // start runs the engine loop and the transport.
 func (s *syncService) start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
-	s.done = make(chan struct{})
-	go s.loop(ctx)
+	go s.drv.run(ctx, func(now time.Time) { s.check(s.eng.Tick(now)) }, s.flush, s.eng.NextDeadline)
 	h := s.n.ov.Host
 	// Members stay connected: over streams they are the links, and over
 	// gossip a member reaches the group's topic only through members it is
@@ -286,36 +289,9 @@ func (s *syncService) connectivity(p peer.ID) {
 }
 
 // post queues f to run on the engine goroutine; it blocks while the
-// queue is full (backpressure on the transports).
-func (s *syncService) post(f func(time.Time)) { s.cmds <- f }
-
-func (s *syncService) loop(ctx context.Context) {
-	defer close(s.done)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case f := <-s.cmds:
-			f(time.Now())
-		case <-timer.C:
-			s.check(s.eng.Tick(time.Now()))
-		}
-		s.flush()
-		d := time.Hour
-		if t, ok := s.eng.NextDeadline(); ok {
-			d = max(0, time.Until(t))
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(d)
-	}
-}
+// queue is full (backpressure on the transports). Once the engine has
+// stopped, what arrives is for an engine that no longer runs, and goes.
+func (s *syncService) post(f func(time.Time)) { _ = s.drv.post(context.Background(), f) }
 
 // check records an engine failure (a store error stops the engine).
 func (s *syncService) check(err error) {
@@ -384,31 +360,15 @@ func (s *syncService) send(ctx context.Context, group string, body []byte) (sync
 	if !ok {
 		return sync.ID{}, fmt.Errorf("%w: unknown group %q", ErrSync, group)
 	}
-	type result struct {
-		id  sync.ID
-		err error
-	}
-	reply := make(chan result, 1)
-	f := func(now time.Time) {
+	return onLoop(ctx, s.drv, func(now time.Time) (sync.ID, error) {
 		id, err := s.eng.Send(now, gid, body, false)
 		s.check(err)
 		if err == nil {
 			s.n.metrics.syncSent.Inc()
 			s.n.trace.emit(trace.Event{Time: now, Layer: "sync", Kind: trace.KindSend, MsgID: hex.EncodeToString(id[:]), Bytes: len(body), Detail: "publish " + group})
 		}
-		reply <- result{id, err}
-	}
-	select {
-	case s.cmds <- f:
-	case <-ctx.Done():
-		return sync.ID{}, ctx.Err()
-	}
-	select {
-	case r := <-reply:
-		return r.id, r.err
-	case <-ctx.Done():
-		return sync.ID{}, ctx.Err()
-	}
+		return id, err
+	})
 }
 
 // receive hands a frame from p to the engine.
@@ -625,7 +585,7 @@ func (s *syncService) state() (map[string][2]int, error) {
 func (s *syncService) close() error {
 	if s.cancel != nil {
 		s.cancel()
-		<-s.done
+		<-s.drv.done
 		// The loop was the only writer of the senders' queues.
 		for _, q := range s.senders {
 			close(q)
