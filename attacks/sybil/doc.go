@@ -11,13 +11,16 @@
 // go-libp2p's simulated network with the overlay's gossipsub attached
 // (overlay.Attach with DefaultParams; ScoringOff for the "scoring off"
 // runs), all under testing/synctest's virtual time. Sybils are minimal
-// raw-protocol peers (Sybil, on attacks/gossipwire), each on a host of
-// its own: they subscribe, GRAFT their victims, and either drop what they
-// receive or relay it to their other mesh peers. They keep no message
-// cache, send no IHAVE, answer no IWANT, run no heartbeat and have no
-// score function: they are not routers, which is what makes 10,000 of
-// them fit one process (as in the hardening study, whose Sybils were
-// minimal peers too). A Sybil's mesh is what it believes: the victims it
+// raw-protocol peers (Sybil, on attacks/gossipwire), each on a light host
+// of its own (inproc.HostSpec.Light: swarm, QUIC, identify, none of a
+// full host's services; to honest nodes a libp2p peer like any other, at
+// about 0.27 MiB of live heap per Sybil with its connection, measured at
+// 40:1 on 50 honest nodes): they subscribe, GRAFT their victims, and
+// either drop what they receive or relay it to their other mesh peers.
+// They keep no message cache, send no IHAVE, answer no IWANT, run no
+// heartbeat and have no score function: they are not routers, which is
+// what makes tens of thousands of them fit one process (as in the
+// hardening study, whose Sybils were minimal peers too). A Sybil's mesh is what it believes: the victims it
 // GRAFTed or that GRAFTed it, less those that PRUNEd it.
 //
 // On the multi-process testnet (tier T1) a Sybil is a full node process
@@ -36,7 +39,10 @@
 //   - eclipse-network (the main attack): 10 Sybils per honest node (the
 //     attack degree), each GRAFTing one victim as soon as it connects
 //     and again whenever its backoff ends (GraftPersistent), dropping
-//     everything. Full size: 1,000 honest nodes, 10,000 Sybils.
+//     everything. Full size: 1,000 honest nodes, 10,000 Sybils; then,
+//     with scoring on, the push at that scale: 20,000 and
+//     40,000 Sybils, each while PushFits predicts it fits (run them
+//     alone with --runs, e.g. scoring=on,ratio=0|40).
 //   - ratio-push: the same attack on 100 honest nodes (at the full size)
 //     with 10, 20, 40 and 80 Sybils per honest node, scoring on and off,
 //     beside its own baselines; each pushed run runs only while the

@@ -242,6 +242,7 @@ func Execute(ctx context.Context, r Run, seed int64) (Outcome, error) {
 		}
 		for s := range r.Sybils {
 			specs[r.Honest+s].IP, specs[r.Honest+s].Port = place.IP[s], place.Port[s]
+			specs[r.Honest+s].Light = true // raw peers need no full host
 		}
 	}
 	nw, err := inproc.New(seed, specs)

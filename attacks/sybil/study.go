@@ -107,7 +107,7 @@ func Parts() []Part {
 	return []Part{
 		{
 			Name: "eclipse-network", Extra: "ratio", Property: "delivery and latency under a Sybil majority",
-			About:  "10 Sybils per honest node GRAFT every honest node (aggressively, re-GRAFTing when their backoff ends) and drop every message, with scoring on and off",
+			About:  "10 Sybils per honest node GRAFT every honest node (aggressively, re-GRAFTing when their backoff ends) and drop every message, with scoring on and off; at the full size the ratio is then pushed to 20 and 40 with scoring on, each run only while the memory and time measured so far say it fits",
 			Anchor: "gossipsub v1.1 hardening study: 1,000 honest nodes against 10,000 Sybils, 100% delivery with scoring",
 			Plan: func(s Size) []Labeled {
 				b := shapeOf(s).base()
@@ -117,6 +117,14 @@ func Parts() []Part {
 				for i := range out {
 					if out[i].Labels["run"] == "baseline" {
 						out[i].Labels["ratio"] = "0"
+					}
+				}
+				if s == Full {
+					// The push, at the scale.
+					for _, k := range []int{20, 40} {
+						p := a
+						p.Sybils = k * b.Honest
+						out = append(out, Labeled{Labels: map[string]string{"run": "attack", "scoring": "on", "ratio": strconv.Itoa(k)}, Run: p})
 					}
 				}
 				return out
@@ -298,10 +306,10 @@ func PartByName(name string) (Part, error) {
 
 // pushHeadroom is the share of available memory a pushed run may be
 // predicted to use; pushWallBudget the wall time it may be predicted to
-// take.
+// take: longer runs are skipped, and the result's params say why.
 const (
 	pushHeadroom   = 0.8
-	pushWallBudget = 20 * time.Minute
+	pushWallBudget = 90 * time.Minute
 )
 
 // PushFits predicts from a run's peak memory and wall time with hosts

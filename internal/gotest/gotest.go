@@ -46,9 +46,10 @@ type Params struct {
 	Quick bool
 	// Only selects one part of the study by name ("" for all).
 	Only string
-	// Runs selects the runs of a part whose labels carry these values
-	// (nil: every run); a study that cannot select runs refuses it
-	// (NoRuns).
+	// Runs selects the runs of a part whose labels carry these values,
+	// each value one or more alternatives joined by "|" (nil: every
+	// run); a study that cannot select runs refuses it (NoRuns). Match
+	// tests a run's labels.
 	Runs map[string]string
 	// Out is the directory the study writes its result documents to.
 	Out string
@@ -77,8 +78,9 @@ func FromEnv() (Params, bool, error) {
 	return p, true, nil
 }
 
-// ParseRuns parses a run selection, "key=value[,key=value...]" ("" selects
-// every run and gives nil).
+// ParseRuns parses a run selection, "key=value[,key=value...]", where a
+// value may list alternatives as "a|b" ("" selects every run and gives
+// nil).
 func ParseRuns(s string) (map[string]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -86,7 +88,7 @@ func ParseRuns(s string) (map[string]string, error) {
 	out := map[string]string{}
 	for kv := range strings.SplitSeq(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || k == "" || v == "" {
+		if !ok || k == "" || v == "" || slices.Contains(strings.Split(v, "|"), "") {
 			return nil, fmt.Errorf("%w: run selection %q: want key=value[,key=value...] (labels such as scoring=off)", ErrStudy, s)
 		}
 		if _, dup := out[k]; dup {
@@ -95,6 +97,17 @@ func ParseRuns(s string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// Match reports whether labels satisfy the selection runs: for every key,
+// the label's value is one of the key's alternatives.
+func Match(runs, labels map[string]string) bool {
+	for k, v := range runs {
+		if !slices.Contains(strings.Split(v, "|"), labels[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // FormatRuns is ParseRuns' inverse, with the keys sorted.

@@ -106,7 +106,17 @@ func TestFromEnv(t *testing.T) {
 	if s := FormatRuns(p.Runs); s != "ratio=10,scoring=off" {
 		t.Fatalf("FormatRuns %q", s)
 	}
-	for _, bad := range []string{"scoring", "=off", "scoring=", "a=1,a=2", "a=1,,b=2"} {
+	t.Setenv(EnvRuns, "ratio=0|40,scoring=on")
+	p, _, _ = FromEnv()
+	for labels, want := range map[[2]string]bool{{"0", "on"}: true, {"40", "on"}: true, {"10", "on"}: false, {"40", "off"}: false, {"", "on"}: false} {
+		if got := Match(p.Runs, map[string]string{"ratio": labels[0], "scoring": labels[1]}); got != want {
+			t.Errorf("Match(ratio=%s, scoring=%s) = %v", labels[0], labels[1], got)
+		}
+	}
+	if !Match(nil, map[string]string{"run": "attack"}) {
+		t.Error("an empty selection must match every run")
+	}
+	for _, bad := range []string{"scoring", "=off", "scoring=", "a=1,a=2", "a=1,,b=2", "ratio=0|", "ratio=|40"} {
 		t.Setenv(EnvRuns, bad)
 		if _, _, err := FromEnv(); !errors.Is(err, ErrStudy) {
 			t.Fatalf("run selection %q: %v", bad, err)

@@ -70,6 +70,11 @@ type HostSpec struct {
 	ConnLow, ConnHigh int
 	// Grace is the connection manager's grace period (0: one minute).
 	Grace time.Duration
+	// Light builds a minimal host (a swarm, QUIC, identify; no services,
+	// no connection manager) of about a third of a full host's memory,
+	// for raw-protocol peers: to the others it looks like any libp2p
+	// peer. It cannot take a connection manager.
+	Light bool
 }
 
 // Net is a simulated network of libp2p hosts.
@@ -139,6 +144,9 @@ func New(seed int64, specs []HostSpec) (*Net, error) {
 		if s.Port == 0 {
 			s.Port = DefaultPort
 		}
+		if s.Light && s.ConnHigh > 0 {
+			return nil, fmt.Errorf("%w: host %d: a light host has no connection manager", ErrConfig, i)
+		}
 		if s.ConnLow < 0 || s.ConnHigh < s.ConnLow || s.Link.Latency < 0 || s.Link.Bandwidth < 0 {
 			return nil, fmt.Errorf("%w: host %d: negative latency or bandwidth, or connection watermarks out of order", ErrConfig, i)
 		}
@@ -166,6 +174,15 @@ func New(seed int64, specs []HostSpec) (*Net, error) {
 			bps = Unlimited
 		}
 		l := simnet.LinkSettings{BitsPerSecond: bps}
+		if s.Light {
+			h, err := newLightHost(n.sim, s, simnet.NodeBiDiLinkSettings{Uplink: l, Downlink: l})
+			if err != nil {
+				n.Close()
+				return nil, fmt.Errorf("inproc: host %d: %w", i, err)
+			}
+			n.hosts = append(n.hosts, h)
+			continue
+		}
 		opts := []libp2p.Option{
 			libp2p.Identity(s.Key),
 			libp2p.ListenAddrStrings(fmt.Sprintf("/ip4/%s/udp/%d/quic-v1", s.IP, s.Port)),

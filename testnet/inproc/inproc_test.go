@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/strata-lab/strata/testnet"
 )
@@ -127,6 +131,53 @@ func TestColocatedHosts(t *testing.T) {
 	})
 }
 
+// TestLightHost checks what a light host must share with a full one: it
+// dials and is dialled over the simulated network, serves streams by
+// protocol, and identify tells its peers its protocols and its listen
+// address, by which a third peer can reach it.
+func TestLightHost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		nw, err := New(3, []HostSpec{{}, {Light: true, Link: Link{Latency: 10 * time.Millisecond}}, {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nw.Close()
+		ctx := context.Background()
+		const proto = "/strata/test/1"
+		nw.Host(1).SetStreamHandler(proto, func(s network.Stream) {
+			s.Write([]byte("light"))
+			s.Close()
+		})
+		if err := nw.Connect(ctx, 0, 1); err != nil {
+			t.Fatal(err)
+		}
+		s, err := nw.Host(0).NewStream(ctx, nw.Host(1).ID(), proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(s)
+		if err != nil || string(b) != "light" {
+			t.Fatalf("read %q, %v", b, err)
+		}
+		time.Sleep(time.Second) // identify
+		ps := nw.Host(0).Peerstore()
+		if ok, _ := ps.SupportsProtocols(nw.Host(1).ID(), proto); len(ok) != 1 {
+			t.Fatal("identify did not tell the light host's protocols")
+		}
+		addrs := ps.Addrs(nw.Host(1).ID())
+		if len(addrs) != 1 || addrs[0].String() != fmt.Sprintf("/ip4/%s/udp/8000/quic-v1", Addr(1)) {
+			t.Fatalf("light host's addresses as host 0 knows them: %v", addrs)
+		}
+		// Host 2 reaches host 1 by what host 0 learnt.
+		if err := nw.Host(2).Connect(ctx, peer.AddrInfo{ID: nw.Host(1).ID(), Addrs: addrs}); err != nil {
+			t.Fatalf("dial by learnt address: %v", err)
+		}
+		if err := nw.Connect(ctx, 1, 2); err != nil { // and it dials
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestNewRejects(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ip := net.IPv4(42, 1, 2, 3)
@@ -135,6 +186,7 @@ func TestNewRejects(t *testing.T) {
 			"ipv6":             {{IP: net.ParseIP("2001:db8::1")}},
 			"watermarks":       {{ConnLow: 10, ConnHigh: 5}},
 			"negative latency": {{Link: Link{Latency: -time.Second}}},
+			"light with conns": {{Light: true, ConnLow: 1, ConnHigh: 2}},
 		} {
 			if _, err := New(1, specs); !errors.Is(err, ErrConfig) {
 				t.Errorf("%s: err %v, want ErrConfig", name, err)
