@@ -31,6 +31,17 @@ func goMemory() int64 {
 	return int64(ss[0].Value.Uint64() - ss[1].Value.Uint64())
 }
 
+// liveHeap returns the heap the last garbage collection found live: what
+// a run needs, whatever slack the collector leaves above it.
+func liveHeap() int64 {
+	ss := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(ss)
+	if ss[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(ss[0].Value.Uint64())
+}
+
 // availableMemory returns MemAvailable from /proc/meminfo in bytes (0
 // where /proc does not tell).
 func availableMemory() int64 {

@@ -108,6 +108,9 @@ func measured(p Part, size Size, seed int64, started time.Time, runs []Labeled, 
 		if o.PeakRSS > 0 {
 			r.Add("peak_memory_mib", "MiB", float64(o.PeakRSS>>20), lb)
 		}
+		if o.PeakLive > 0 {
+			r.Add("peak_live_heap_mib", "MiB", float64(o.PeakLive>>20), lb)
+		}
 		if run.Sybils == 0 {
 			continue
 		}

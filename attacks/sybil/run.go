@@ -199,6 +199,10 @@ type Outcome struct {
 	// to the OS, sampled every Sample), in bytes: the run's footprint,
 	// which the process's resident size tracks.
 	PeakRSS int64
+	// PeakLive is the peak of the heap the collector found live (sampled
+	// every Sample), in bytes: what the run needs, without the slack
+	// the collector leaves above it.
+	PeakLive int64
 }
 
 // Execute runs r with seed. Call it inside a synctest bubble.
@@ -353,6 +357,7 @@ func Execute(ctx context.Context, r Run, seed int64) (Outcome, error) {
 					return
 				}
 				out.PeakRSS = max(out.PeakRSS, goMemory())
+				out.PeakLive = max(out.PeakLive, liveHeap())
 				var sum, eclipsed float64
 				n := 0
 				for v, h := range victims {

@@ -3,6 +3,7 @@ package sybil
 import (
 	"fmt"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"time"
@@ -304,33 +305,41 @@ func PartByName(name string) (Part, error) {
 	return Part{}, fmt.Errorf("%w: no study part %q (parts: %v)", ErrConfig, name, slices.Sorted(slices.Values(names)))
 }
 
-// pushHeadroom is the share of available memory a pushed run may be
-// predicted to use; pushWallBudget the wall time it may be predicted to
-// take: longer runs are skipped, and the result's params say why.
+// pushHeadroom is the share of the memory a run may use (the soft
+// memory limit, or what is available) that a pushed run's live heap may
+// be predicted to fill; pushWallBudget the wall time it may be predicted
+// to take: longer runs are skipped, and the result's params say why.
 const (
 	pushHeadroom   = 0.8
 	pushWallBudget = 90 * time.Minute
 )
 
-// PushFits predicts from a run's peak memory and wall time with hosts
-// hosts whether a run with more hosts fits in the memory available now
-// and in pushWallBudget, and says why not when it does not. Both grow
-// about linearly with the hosts (most are Sybils, alike in cost).
-func PushFits(peakRSS int64, wall time.Duration, hosts, more int) (bool, string) {
+// PushFits predicts from a run's peak live heap and wall time with hosts
+// hosts whether a run with more hosts fits: its live heap in pushHeadroom
+// of the memory it may use (the soft memory limit, or the memory
+// available now and what this process holds), its wall time in
+// pushWallBudget. It says why not when it does not. Both grow about
+// linearly with the hosts (most are Sybils, alike in cost). The live heap,
+// not the process's footprint, is what must fit: near a soft limit the
+// collector gives up the slack it leaves above the live heap.
+func PushFits(live int64, wall time.Duration, hosts, more int) (bool, string) {
 	if hosts > 0 && wall > 0 {
 		if need := time.Duration(float64(wall) / float64(hosts) * float64(more)); need > pushWallBudget {
 			return false, fmt.Sprintf("time: %d hosts would take about %v of wall time at the rate measured with %d hosts (%v), over the %v budget",
 				more, need.Round(time.Minute), hosts, wall.Round(time.Second), pushWallBudget)
 		}
 	}
-	avail := availableMemory()
-	if peakRSS <= 0 || avail <= 0 || hosts <= 0 {
+	budget := availableMemory() + goMemory()
+	if limit := debug.SetMemoryLimit(-1); limit < budget {
+		budget = limit
+	}
+	if live <= 0 || budget <= 0 || hosts <= 0 {
 		return true, ""
 	}
-	need := float64(peakRSS) / float64(hosts) * float64(more)
-	if need > pushHeadroom*float64(avail+peakRSS) {
-		return false, fmt.Sprintf("memory: %d hosts need about %.1f GiB at %.2f MiB per host (measured at %d hosts); %.1f GiB are available",
-			more, need/(1<<30), float64(peakRSS)/float64(hosts)/(1<<20), hosts, float64(avail+peakRSS)/(1<<30))
+	need := float64(live) / float64(hosts) * float64(more)
+	if need > pushHeadroom*float64(budget) {
+		return false, fmt.Sprintf("memory: %d hosts need about %.1f GiB of live heap at %.2f MiB per host (measured at %d hosts); the run may use %.1f GiB",
+			more, need/(1<<30), float64(live)/float64(hosts)/(1<<20), hosts, float64(budget)/(1<<30))
 	}
 	return true, ""
 }

@@ -51,7 +51,7 @@ func runPart(t *testing.T, p Part, size Size, seed int64, want map[string]string
 			if limit[sc] != "" {
 				continue
 			}
-			if ok, why := PushFits(last[sc].PeakRSS, last[sc].Wall, lastHosts[sc], hosts); !ok {
+			if ok, why := PushFits(last[sc].PeakLive, last[sc].Wall, lastHosts[sc], hosts); !ok {
 				limit[sc] = "ratio " + l.Labels["ratio"] + ":1 not run: " + why
 				t.Logf("scoring %s: %s", sc, limit[sc])
 				continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -406,5 +407,20 @@ func TestRunValidate(t *testing.T) {
 	}
 	if _, err := PartByName("nope"); !errors.Is(err, ErrConfig) {
 		t.Errorf("unknown part: %v", err)
+	}
+}
+
+func TestPushFits(t *testing.T) {
+	if ok, why := PushFits(1<<30, 10*time.Minute, 10_000, 20_000); !ok {
+		t.Fatalf("1 GiB and 10 min at 10,000 hosts should fit twice the hosts: %s", why)
+	}
+	if ok, why := PushFits(1<<30, time.Hour, 10_000, 20_000); ok || !strings.HasPrefix(why, "time:") {
+		t.Fatalf("2 h predicted: fits %v, %q", ok, why)
+	}
+	if ok, why := PushFits(1<<40, time.Minute, 10, 20); ok || !strings.HasPrefix(why, "memory:") {
+		t.Fatalf("2 TiB predicted: fits %v, %q", ok, why)
+	}
+	if ok, _ := PushFits(0, 0, 0, 1_000_000); !ok {
+		t.Fatal("nothing measured yet: a push must be tried")
 	}
 }
