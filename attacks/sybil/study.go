@@ -53,7 +53,7 @@ func shapeOf(s Size) shape {
 		return shape{honest: 1000, settle: 8 * time.Second, duration: 24 * time.Second, drain: 4 * time.Second,
 			attackAt: 8 * time.Second, sample: 4 * time.Second}
 	}
-	return shape{honest: 12, settle: 4 * time.Second, duration: 16 * time.Second, drain: 2 * time.Second,
+	return shape{honest: 30, settle: 4 * time.Second, duration: 16 * time.Second, drain: 2 * time.Second,
 		attackAt: 4 * time.Second, sample: 2 * time.Second}
 }
 

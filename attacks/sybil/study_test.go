@@ -151,8 +151,8 @@ func pushed(ratio string) bool {
 // the memory available when it starts, unless GOMEMLIMIT sets one: near
 // the limit the collector works harder instead of letting the heap's
 // slack (up to the live heap again, at GOGC=100) push the process out of
-// the machine's memory. The largest runs (10:1 with scoring off at 1,000
-// honest nodes) need that.
+// the machine's memory. The largest runs (10:1 with scoring off and
+// 40:1, at 1,000 honest nodes) need that.
 func setMemoryLimit(t *testing.T) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
@@ -174,7 +174,7 @@ func only(plan []Labeled, want map[string]string) []Labeled {
 	return out
 }
 
-// smallStudy runs small versions of three parts (12 honest nodes):
+// smallStudy runs small versions of three parts (30 honest nodes):
 //   - eclipse-network at 10:1 (120 Sybils): with scoring on every honest
 //     node gets at least 99% of the messages and p99 stays within twice
 //     the baseline's (the goals, at this size);
