@@ -93,7 +93,7 @@ Groups:
 	}
 	addRunFlags(c, g)
 	c.Flags().StringVar(&only, "only", "", "run only the attack with this name")
-	c.Flags().StringVar(&runs, "runs", "", "run only the runs of a study part whose labels match, as key=value[,key=value] (sybil parts: run=baseline|attack, scoring=on|off, ratio=N, ...)")
+	c.Flags().StringVar(&runs, "runs", "", "run only the runs of a study part whose labels match, as key=value[,key=value], a value listing alternatives as a|b (sybil parts: run=baseline|attack, scoring=on|off, ratio=0|10|20|40, ...)")
 	return c
 }
 
